@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meridian.db.base import Base, IdMixin, TimestampMixin, WorkspaceScoped
+
+ROLES = ("admin", "supervisor", "agent")
+AVAILABILITY = ("online", "away", "offline")
+
+
+class Agent(IdMixin, WorkspaceScoped, TimestampMixin, Base):
+    __tablename__ = "agents"
+    __table_args__ = (Index("uq_agents_email", text("lower(email)"), unique=True),)
+
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    locale: Mapped[str] = mapped_column(String(35), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    max_concurrent: Mapped[int] = mapped_column(Integer, default=10)
+    availability: Mapped[str] = mapped_column(String(16), default="offline")
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AgentTeam(Base):
+    __tablename__ = "agent_teams"
+
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

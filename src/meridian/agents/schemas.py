@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from meridian.core.schemas import Email, LanguageTag, Name, StrictModel, Tag, TimeZoneName
+
+Role = Literal["admin", "supervisor", "agent"]
+Availability = Literal["online", "away", "offline"]
+
+
+class AgentCreate(StrictModel):
+    email: Email
+    name: Name
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    role: Role = "agent"
+    languages: list[LanguageTag] = Field(default_factory=list, max_length=50)
+    locale: LanguageTag = "en"
+    timezone: TimeZoneName = "UTC"
+    team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    skills: list[Tag] = Field(default_factory=list, max_length=100)
+    max_concurrent: int = Field(default=10, ge=0, le=1000)
+    availability: Availability = "offline"
+
+
+class AgentUpdate(StrictModel):
+    email: Email | None = None
+    name: Name | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+    role: Role | None = None
+    languages: list[LanguageTag] | None = Field(default=None, max_length=50)
+    locale: LanguageTag | None = None
+    timezone: TimeZoneName | None = None
+    team_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    skills: list[Tag] | None = Field(default=None, max_length=100)
+    max_concurrent: int | None = Field(default=None, ge=0, le=1000)
+    availability: Availability | None = None
+
+
+class AgentOut(BaseModel):
+    id: str
+    workspace_id: str
+    email: str
+    name: str
+    role: str
+    languages: list[str]
+    locale: str
+    timezone: str
+    team_ids: list[str]
+    skills: list[str]
+    max_concurrent: int
+    availability: str
+    created_at: datetime
+
+
+class AgentList(BaseModel):
+    items: list[AgentOut]
+
+
+class MeOut(AgentOut):
+    workspace_name: str

@@ -1,0 +1,99 @@
+"""The ASGI application: routers, error handling, and what runs beside requests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+
+from meridian import __version__
+from meridian.agents.routes import router as agents_router
+from meridian.channels.routes import api_router as channels_api_router
+from meridian.channels.routes import webhook_router
+from meridian.config import get_settings
+from meridian.contacts.routes import router as contacts_router
+from meridian.conversations.routes import router as conversations_router
+from meridian.core.errors import install_error_handlers
+from meridian.core.middleware import BodySizeLimit, DatabaseUnavailable
+from meridian.db.engine import Database, get_database, make_database, resolve_database_url, set_database
+from meridian.events.hub import EventHub
+from meridian.events.routes import router as events_router
+from meridian.inboxes.routes import router as inboxes_router
+from meridian.messages.routes import router as messages_router
+from meridian.ops import metrics
+from meridian.ops.routes import router as ops_router
+from meridian.teams.routes import router as teams_router
+
+API_ROUTERS: list[APIRouter] = [
+    agents_router,
+    teams_router,
+    inboxes_router,
+    contacts_router,
+    conversations_router,
+    messages_router,
+    channels_api_router,
+    events_router,
+]
+
+
+def create_app(*, db: Database | None = None, run_workers: bool = False) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = db
+        if database is None:
+            try:
+                database = get_database()
+            except RuntimeError:
+                database = make_database(resolve_database_url(settings))
+                set_database(database)
+        hub = EventHub(database)
+        app.state.event_hub = hub
+        await hub.start()
+        workers = None
+        if run_workers:
+            from meridian.jobs.runtime import Workers
+
+            workers = Workers(database, concurrency=settings.workers_concurrency)
+            await workers.start()
+        app.state.workers = workers
+        try:
+            yield
+        finally:
+            if workers is not None:
+                await workers.stop()
+            await hub.stop()
+
+    if db is not None:
+        set_database(db)
+    app = FastAPI(
+        title="Meridian",
+        version=__version__,
+        description="Open-source customer service for companies that sell worldwide.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(webhook_router)
+    app.include_router(ops_router)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        metrics.LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(DatabaseUnavailable)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,80 @@
+"""FastAPI dependencies: the database session and the calling principal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.auth.service import SESSION_COOKIE, Principal, principal_from_cookie, principal_from_token
+from meridian.core.errors import Forbidden, ProblemError
+from meridian.db.engine import get_database
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def db_session() -> AsyncIterator[AsyncSession]:
+    async with get_database().session() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(db_session)]
+
+
+async def optional_principal(request: Request, session: Session) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        principal = await principal_from_token(session, token.strip())
+        if principal is None:
+            raise ProblemError(401, "the API token is invalid or revoked", headers={"WWW-Authenticate": "Bearer"})
+        await session.commit()
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    principal = await principal_from_cookie(session, cookie)
+    if principal is None:
+        return None
+    # A cookie rides along on cross-site requests; a state change needs the CSRF token too.
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token")
+        if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            form = await request.form()
+            value = form.get("csrf_token")
+            sent = value if isinstance(value, str) else None
+        import hmac
+
+        if not sent or not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
+            raise ProblemError(403, "missing or wrong CSRF token")
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise ProblemError(401, "sign in or send an API token", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}")
+        return principal
+
+    return dependency
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]
+SupervisorPrincipal = Annotated[Principal, Depends(require_role("admin", "supervisor"))]

@@ -1,0 +1,145 @@
+"""Sign-in, sessions and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.agents.models import Agent, AgentTeam
+from meridian.auth.models import AgentSession, ApiToken
+from meridian.auth.passwords import hash_password, needs_rehash, verify_password
+from meridian.config import get_settings
+from meridian.core.clock import utcnow
+from meridian.core.crypto import sha256_hex
+
+SESSION_COOKIE = "meridian_session"
+SESSION_LIFETIME = timedelta(days=14)
+TOKEN_PREFIX = "mrd_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved once per request, passed to every service call."""
+
+    agent_id: uuid.UUID
+    workspace_id: uuid.UUID
+    role: str
+    team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    locale: str = "en"
+    timezone: str = "UTC"
+    name: str = ""
+    session_id: uuid.UUID | None = None
+    csrf_token: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in ("admin", "supervisor")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().resolved_secret_key(), salt="meridian-session")
+
+
+async def _principal_for(
+    session: AsyncSession, agent: Agent, *, session_row: AgentSession | None = None
+) -> Principal:
+    team_ids = await session.scalars(select(AgentTeam.team_id).where(AgentTeam.agent_id == agent.id))
+    return Principal(
+        agent_id=agent.id,
+        workspace_id=agent.workspace_id,
+        role=agent.role,
+        team_ids=frozenset(team_ids),
+        locale=agent.locale,
+        timezone=agent.timezone,
+        name=agent.name,
+        session_id=session_row.id if session_row else None,
+        csrf_token=session_row.csrf_token if session_row else None,
+    )
+
+
+async def authenticate_password(session: AsyncSession, *, email: str, password: str) -> Agent | None:
+    agent = await session.scalar(
+        select(Agent).where(func.lower(Agent.email) == email.strip().lower())
+    )
+    ok = verify_password(agent.password_hash if agent else None, password)
+    if not ok or agent is None or agent.deactivated_at is not None:
+        return None
+    if agent.password_hash and needs_rehash(agent.password_hash):
+        agent.password_hash = hash_password(password)
+    return agent
+
+
+async def start_session(
+    session: AsyncSession, *, agent: Agent, user_agent: str | None
+) -> tuple[str, AgentSession]:
+    """Create a console session and return (cookie value, row). Caller commits."""
+    row = AgentSession(
+        workspace_id=agent.workspace_id,
+        agent_id=agent.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + SESSION_LIFETIME,
+        user_agent=(user_agent or "")[:400],
+    )
+    session.add(row)
+    await session.flush()
+    return _serializer().dumps(str(row.id)), row
+
+
+async def end_session(session: AsyncSession, *, session_id: uuid.UUID) -> None:
+    await session.execute(
+        update(AgentSession).where(AgentSession.id == session_id).values(ended_at=utcnow())
+    )
+
+
+async def principal_from_cookie(session: AsyncSession, cookie: str) -> Principal | None:
+    try:
+        raw = _serializer().loads(cookie, max_age=int(SESSION_LIFETIME.total_seconds()))
+        session_id = uuid.UUID(str(raw))
+    except (BadSignature, ValueError):
+        return None
+    row = await session.get(AgentSession, session_id)
+    if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+        return None
+    agent = await session.get(Agent, row.agent_id)
+    if agent is None or agent.deactivated_at is not None:
+        return None
+    return await _principal_for(session, agent, session_row=row)
+
+
+async def create_api_token(
+    session: AsyncSession, *, agent: Agent, name: str = "default"
+) -> tuple[str, ApiToken]:
+    """Return (token shown once, row). Only its SHA-256 is stored. Caller commits."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        workspace_id=agent.workspace_id,
+        agent_id=agent.id,
+        name=name,
+        token_hash=sha256_hex(token),
+        prefix=token[:12],
+    )
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def principal_from_token(session: AsyncSession, token: str) -> Principal | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    agent = await session.get(Agent, row.agent_id)
+    if agent is None or agent.deactivated_at is not None:
+        return None
+    return await _principal_for(session, agent)

@@ -1,0 +1,201 @@
+"""Raw RFC 5322 bytes -> ``ParsedEmail`` -> the channel-neutral ``InboundMessage``.
+
+Real mail is messy; ``parse_email`` never raises. What was off is listed in
+``defects`` (and ``malformed`` set) so the raw message can be looked at later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import Policy
+from email.utils import parsedate_to_datetime
+
+from meridian.channels.base import InboundAttachment, InboundContact, InboundMessage
+from meridian.channels.email.body import BodyParts, ParsedAttachment, collect_body
+from meridian.channels.email.headers import (
+    Address,
+    decode_header_value,
+    message_ids,
+    normalize_message_id,
+    parse_addresses,
+)
+from meridian.channels.email.html_text import html_to_text, sanitize_html
+from meridian.channels.email.quotes import strip_quoted_reply
+
+SYNTHETIC_ID_DOMAIN = "meridian.invalid"
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str
+    subject: str
+    sender: Address | None
+    to: list[Address]
+    cc: list[Address]
+    reply_to: list[Address]
+    in_reply_to: list[str]
+    references: list[str]
+    date: datetime | None
+    text: str
+    # Sanitized for display (nh3); None when the mail had no HTML part.
+    html: str | None
+    attachments: list[ParsedAttachment]
+    # Decoded (name, value) pairs in message order, for loop detection and display.
+    headers: list[tuple[str, str]]
+    raw: bytes = field(repr=False)
+    message: Message = field(repr=False, compare=False)
+    message_id_synthesized: bool = False
+    malformed: bool = False
+    defects: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+    def header_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    @property
+    def thread_refs(self) -> list[str]:
+        """In-Reply-To first, then References, without repeats."""
+        return list(dict.fromkeys([*self.in_reply_to, *self.references]))
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    try:
+        return _parse(raw, policy.default)
+    except Exception as exc:
+        # policy.default parses headers strictly and lazily, and some malformed
+        # values make it raise; compat32 reads the same structure leniently.
+        fallback = _parse(raw, policy.compat32)
+        fallback.defects.insert(0, f"default email policy failed: {type(exc).__name__}: {exc}")
+        fallback.malformed = True
+        return fallback
+
+
+def _parse(raw: bytes, parse_policy: Policy) -> ParsedEmail:
+    message = BytesParser(policy=parse_policy).parsebytes(raw)
+    defects: list[str] = []
+    raw_headers = [(name, str(value)) for name, value in message.raw_items()]
+
+    def values(name: str) -> list[str]:
+        return [value for key, value in raw_headers if key.lower() == name]
+
+    def first(name: str) -> str | None:
+        found = values(name)
+        return found[0] if found else None
+
+    headers = [(name, decode_header_value(value, defects)) for name, value in raw_headers]
+    senders = parse_addresses(values("from"), defects) or parse_addresses(values("sender"))
+    message_id = normalize_message_id(first("message-id"))
+    synthesized = message_id is None
+    if message_id is None:
+        defects.append("no Message-ID; synthesized one from the raw bytes")
+        message_id = f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
+
+    body = collect_body(message, defects)
+    html = "\n".join(body.html) if body.html else None
+    return ParsedEmail(
+        message_id=message_id,
+        subject=decode_header_value(first("subject") or "", defects).strip(),
+        sender=senders[0] if senders else None,
+        to=parse_addresses(values("to"), defects),
+        cc=parse_addresses(values("cc"), defects),
+        reply_to=parse_addresses(values("reply-to"), defects),
+        in_reply_to=[i for v in values("in-reply-to") for i in message_ids(v)],
+        references=[i for v in values("references") for i in message_ids(v)],
+        date=_date(first("date"), defects),
+        text=_text(body, html),
+        html=sanitize_html(html) if html is not None else None,
+        attachments=body.attachments,
+        headers=headers,
+        raw=raw,
+        message=message,
+        message_id_synthesized=synthesized,
+        malformed=bool(defects),
+        # The same bad header is read for more than one field; report it once.
+        defects=list(dict.fromkeys(defects)),
+    )
+
+
+def _text(body: BodyParts, html: str | None) -> str:
+    text = "\n".join(body.text).strip("\n").rstrip()
+    if not text.strip() and html is not None:
+        # HTML-only mail, or an empty text/plain alternative beside the real HTML.
+        return html_to_text(html)
+    return text
+
+
+def _date(raw: str | None, defects: list[str]) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = parsedate_to_datetime(raw.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        defects.append(f"unparseable Date: {raw.strip()[:80]!r}")
+        return None
+    # "-0000" means "time zone unknown" (RFC 5322 3.3); the instant is still UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# --- to the channel-neutral shape ---------------------------------------------------
+
+
+def raw_text(raw: bytes) -> tuple[str, str]:
+    """The raw message as text for storage, and how to get the exact bytes back.
+
+    UTF-8 when the bytes are UTF-8, else Latin-1, which maps every byte to one code
+    point: lossless, and unlike surrogateescape it leaves no lone surrogates, which
+    PostgreSQL text columns reject."""
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def to_inbound(parsed: ParsedEmail) -> InboundMessage:
+    sender = parsed.sender
+    identifier = sender.email.lower() if sender else f"unknown@{SYNTHETIC_ID_DOMAIN}"
+    raw, raw_encoding = raw_text(parsed.raw)
+    content_ids = {
+        a.content_id: index for index, a in enumerate(parsed.attachments) if a.content_id
+    }
+    return InboundMessage(
+        external_id=parsed.message_id,
+        contact=InboundContact(
+            identifier=identifier, name=sender.name if sender else None, email=identifier
+        ),
+        body=strip_quoted_reply(parsed.text),
+        content_type="email",
+        attachments=tuple(
+            InboundAttachment(
+                filename=a.filename, content_type=a.content_type, data=a.data, size=len(a.data)
+            )
+            for a in parsed.attachments
+        ),
+        sent_at=parsed.date,
+        raw=raw,
+        meta={
+            "message_id": parsed.message_id,
+            "references": [*parsed.references, parsed.message_id],
+            "subject": parsed.subject,
+            "reply_to": [a.email for a in parsed.reply_to],
+            "to": [a.email for a in parsed.to],
+            "cc": [a.email for a in parsed.cc],
+            "full_text": parsed.text,
+            # cid -> index in ``attachments``, to point the HTML's cid: images at them.
+            "content_ids": content_ids,
+            "raw_encoding": raw_encoding,
+            "malformed": parsed.malformed,
+            "defects": list(parsed.defects),
+        },
+        thread_refs=tuple(parsed.thread_refs),
+        subject=parsed.subject,
+        html=parsed.html,
+    )

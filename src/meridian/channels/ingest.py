@@ -1,0 +1,246 @@
+"""What every channel shares once a vendor's payload is parsed: find the contact and
+conversation, store the message once, apply receipts, publish events.
+
+Callers (webhook route, API incoming, IMAP poller, SMTP receiver) commit the
+transaction before acknowledging the vendor, which is what makes "received" mean
+"stored".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.attachments.models import Attachment
+from meridian.attachments.storage import digest, get_storage
+from meridian.channels.base import InboundMessage, StatusUpdate
+from meridian.contacts.models import Contact
+from meridian.contacts.service import find_by_identity, identity_kind_for_channel, resolve_contact
+from meridian.conversations.models import Conversation
+from meridian.conversations.service import event_scope, next_number
+from meridian.core.clock import utcnow
+from meridian.events.service import publish
+from meridian.inboxes.models import Inbox
+from meridian.messages.models import Message
+from meridian.messages.service import message_event_payload
+from meridian.vault import service as vault
+
+log = logging.getLogger(__name__)
+
+# Channels whose sender id proves control of that email address or phone number.
+VERIFIED_KINDS: dict[str, tuple[str, ...]] = {
+    "email": ("email",),
+    "sms": ("phone",),
+    "whatsapp": ("whatsapp", "phone"),
+}
+
+STATUS_RANK = {"queued": 0, "retrying": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    created: bool
+
+
+async def _existing(session: AsyncSession, inbox_id: uuid.UUID, external_id: str) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.inbox_id == inbox_id, Message.external_id == external_id)
+    )
+
+
+async def _threaded_conversation(
+    session: AsyncSession, inbox: Inbox, contact: Contact, msg: InboundMessage
+) -> Conversation | None:
+    """Email replies find their conversation by the Message-IDs they reference."""
+    if msg.thread_refs:
+        conversation_id = await session.scalar(
+            select(Message.conversation_id)
+            .where(Message.inbox_id == inbox.id, Message.external_id.in_(list(msg.thread_refs)))
+            .order_by(Message.created_at.desc())
+            .limit(1)
+        )
+        if conversation_id is not None:
+            return await session.get(Conversation, conversation_id)
+    number = msg.meta.get("conversation_number")
+    if isinstance(number, int):
+        return await session.scalar(
+            select(Conversation).where(
+                Conversation.workspace_id == inbox.workspace_id,
+                Conversation.number == number,
+                Conversation.contact_id == contact.id,
+            )
+        )
+    return None
+
+
+async def _conversation_for(
+    session: AsyncSession, inbox: Inbox, contact: Contact, msg: InboundMessage, at: datetime
+) -> tuple[Conversation, bool]:
+    conversation = await _threaded_conversation(session, inbox, contact, msg)
+    if conversation is None:
+        conversation = await session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.inbox_id == inbox.id,
+                Conversation.contact_id == contact.id,
+                Conversation.status != "resolved",
+            )
+            .order_by(Conversation.last_activity_at.desc())
+            .limit(1)
+        )
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation(
+        workspace_id=inbox.workspace_id,
+        number=await next_number(session, inbox.workspace_id),
+        inbox_id=inbox.id,
+        contact_id=contact.id,
+        status="open",
+        priority="normal",
+        team_id=inbox.team_id,
+        language=contact.locale,
+        tags=[],
+        custom_attributes={},
+        subject=msg.subject,
+        last_activity_at=at,
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation, True
+
+
+async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMessage) -> IngestResult:
+    """Store one inbound message exactly once; the caller commits."""
+    existing = await _existing(session, inbox.id, msg.external_id)
+    if existing is not None:
+        return IngestResult(existing.conversation_id, existing.id, created=False)
+    kind = identity_kind_for_channel(inbox.channel)
+    contact, _ = await resolve_contact(
+        session, workspace_id=inbox.workspace_id, kind=kind, identifier=msg.contact.identifier,
+        name=msg.contact.name, email=msg.contact.email, phone=msg.contact.phone, locale=msg.contact.locale,
+        verified_kinds=VERIFIED_KINDS.get(inbox.channel, ()),
+    )
+    # Same customer, same inbox: one writer at a time decides "new or existing conversation".
+    await session.execute(
+        select(Contact.id).where(Contact.id == contact.id).with_for_update()
+    )
+    again = await _existing(session, inbox.id, msg.external_id)
+    if again is not None:
+        return IngestResult(again.conversation_id, again.id, created=False)
+    now = utcnow()
+    conversation, new_conversation = await _conversation_for(session, inbox, contact, msg, now)
+    reopened = conversation.status != "open"
+    message = Message(
+        workspace_id=inbox.workspace_id, conversation_id=conversation.id, inbox_id=inbox.id,
+        contact_id=contact.id, direction="incoming", author_kind="customer",
+        content_type=msg.content_type, language=contact.locale, external_id=msg.external_id,
+        delivery_status="received", meta={"reply_context": dict(msg.meta)} if msg.meta else {},
+        created_at=now, sent_at=msg.sent_at,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(message)
+            await session.flush()
+    except IntegrityError:
+        # Lost a race with a concurrent delivery of the same vendor id.
+        winner = await _existing(session, inbox.id, msg.external_id)
+        assert winner is not None
+        return IngestResult(winner.conversation_id, winner.id, created=False)
+    await vault.put_message(
+        session, workspace_id=inbox.workspace_id, message_id=message.id, conversation_id=conversation.id,
+        contact_id=contact.id, region=contact.region, body=msg.body, html=msg.html, raw=msg.raw,
+    )
+    await _store_attachments(session, message=message, contact=contact, msg=msg)
+    conversation.last_activity_at = now
+    conversation.last_incoming_at = now
+    if reopened:
+        conversation.status = "open"
+        conversation.resolved_at = None
+        conversation.snoozed_until = None
+    scope = event_scope(conversation)
+    if new_conversation:
+        await publish(session, workspace_id=inbox.workspace_id, type="conversation.created",
+                      payload={"conversation_id": str(conversation.id), "number": conversation.number,
+                               "inbox_id": str(inbox.id), "channel": inbox.channel}, **scope)
+    elif reopened:
+        await publish(session, workspace_id=inbox.workspace_id, type="conversation.updated",
+                      payload={"conversation_id": str(conversation.id), "fields": ["status"], "status": "open"},
+                      **scope)
+    await publish(session, workspace_id=inbox.workspace_id, type="message.created",
+                  payload=message_event_payload(message, msg.body), **scope)
+    return IngestResult(conversation.id, message.id, created=True)
+
+
+async def _store_attachments(session: AsyncSession, *, message: Message, contact: Contact, msg: InboundMessage) -> None:
+    storage = get_storage()
+    for item in msg.attachments:
+        if item.data is not None:
+            key = await storage.put(item.data, workspace_id=str(message.workspace_id))
+            size, sha = len(item.data), digest(item.data)
+        else:
+            # Fetched later through the vendor's media API by a background job.
+            key, size, sha = f"pending:{item.media_ref}", item.size or 0, ""
+        session.add(Attachment(
+            workspace_id=message.workspace_id, message_id=message.id, contact_id=contact.id, region=contact.region,
+            filename=item.filename[:255], content_type=item.content_type[:127], size=size, sha256=sha,
+            storage_key=key,
+        ))
+
+
+async def apply_status(session: AsyncSession, *, inbox: Inbox, status: StatusUpdate) -> int:
+    """Apply a delivery/read receipt to our outgoing message(s); returns how many changed."""
+    target = status.status
+    if target not in ("sent", "delivered", "read", "failed"):
+        return 0
+    stmt = select(Message).where(Message.inbox_id == inbox.id, Message.direction == "outgoing")
+    if status.external_id:
+        stmt = stmt.where(Message.external_id == status.external_id)
+    elif status.watermark is not None and status.recipient:
+        who = await find_by_identity(session, workspace_id=inbox.workspace_id,
+                                     kind=identity_kind_for_channel(inbox.channel), identifier=status.recipient)
+        if who is None:
+            return 0
+        stmt = stmt.where(Message.contact_id == who.id, Message.sent_at <= status.watermark)
+    else:
+        return 0
+    changed = 0
+    for message in await session.scalars(stmt.with_for_update()):
+        current = message.delivery_status
+        if target == "failed":
+            if current == "read":
+                continue
+            message.delivery_status = "failed"
+            message.delivery_error = status.error or "the channel reported the message as failed"
+        elif STATUS_RANK.get(target, 0) > STATUS_RANK.get(current, -1) or current == "failed":
+            message.delivery_status = target
+            at = status.at or utcnow()
+            if target in ("delivered", "read"):
+                message.delivered_at = message.delivered_at or at
+            if target == "read":
+                message.read_at = message.read_at or at
+        else:
+            continue
+        changed += 1
+        conversation = await session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        await publish(session, workspace_id=inbox.workspace_id, type="message.updated",
+                      payload={"message_id": str(message.id), "conversation_id": str(message.conversation_id),
+                               "delivery_status": message.delivery_status,
+                               "delivery_error": message.delivery_error},
+                      **event_scope(conversation))
+    return changed
+
+
+def raw_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+

@@ -1,0 +1,1 @@
+"""Instagram Direct channel (Messenger API support for Instagram)."""

@@ -1,0 +1,1 @@
+"""Facebook Messenger channel (Messenger Platform on the Graph API)."""

@@ -1,0 +1,177 @@
+"""The ``meridian`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from meridian.config import get_settings
+
+app = typer.Typer(help="Meridian: customer service for companies that sell worldwide.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+log = logging.getLogger("meridian")
+
+
+def _setup_logging() -> None:
+    from meridian.ops.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+
+
+def _database_url() -> str:
+    from meridian.db.engine import resolve_database_url
+
+    return resolve_database_url(get_settings())
+
+
+async def _migrate(url: str) -> None:
+    from meridian.db.migrate import upgrade_async
+
+    await upgrade_async(url)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    _setup_logging()
+    url = _database_url()
+    asyncio.run(_migrate(url))
+    typer.echo("migrations applied")
+
+
+async def _serve(host: str, port: int, *, demo: bool = False) -> None:
+    import uvicorn
+
+    from meridian.app import create_app
+    from meridian.db.engine import make_database, set_database
+
+    settings = get_settings()
+    url = _database_url()
+    await _migrate(url)
+    db = make_database(url)
+    set_database(db)
+    if demo:
+        from meridian.demo.seed import print_demo_banner, seed_demo
+
+        info = await seed_demo(db)
+        print_demo_banner(info, base_url=f"http://{host}:{port}")
+    smtp = None
+    if settings.smtp_port:
+        from meridian.channels.email.receiver import start_smtp_receiver
+
+        smtp = await start_smtp_receiver(db, host=host, port=settings.smtp_port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(db=db, run_workers=True), host=host, port=port, log_config=None,
+            timeout_graceful_shutdown=20, proxy_headers=True,
+        )
+    )
+    try:
+        await server.serve()
+    finally:
+        if smtp is not None:
+            smtp.stop()
+        await db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Apply migrations, then run the web app and the background workers."""
+    _setup_logging()
+    asyncio.run(_serve(host, port))
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """``serve`` plus a seeded multinational demo workspace."""
+    _setup_logging()
+    asyncio.run(_serve(host, port, demo=True))
+
+
+async def _worker() -> None:
+    import signal
+
+    from meridian.db.engine import make_database, set_database
+    from meridian.jobs.runtime import Workers
+
+    url = _database_url()
+    await _migrate(url)
+    db = make_database(url)
+    set_database(db)
+    workers = Workers(db, concurrency=get_settings().workers_concurrency)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await workers.start()
+    await stop.wait()
+    await workers.stop()
+    await db.dispose()
+
+
+@app.command()
+def worker() -> None:
+    """Run background workers only (scale out by running more of these)."""
+    _setup_logging()
+    asyncio.run(_worker())
+
+
+async def _bootstrap(workspace: str, email: str, password: str) -> dict[str, str]:
+    from meridian.db.engine import make_database
+    from meridian.workspaces.service import bootstrap_workspace
+
+    url = _database_url()
+    await _migrate(url)
+    db = make_database(url, pool_size=1)
+    try:
+        async with db.session() as session:
+            result = await bootstrap_workspace(session=session, name=workspace, email=email, password=password)
+        return {"workspace_id": str(result.workspace.id), "agent_id": str(result.admin.id), "token": result.token}
+    finally:
+        await db.dispose()
+
+
+@admin_app.command("bootstrap")
+def bootstrap(
+    workspace: Annotated[str, typer.Option(help="Workspace name.")],
+    email: Annotated[str, typer.Option(help="The first admin's email.")],
+    password: Annotated[str, typer.Option(help="The first admin's password (8+ characters).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Create a workspace and its first admin; print an API token for that admin."""
+    _setup_logging()
+    if len(password) < 8:
+        typer.echo("error: the password needs at least 8 characters", err=True)
+        raise typer.Exit(2)
+    if "@" not in email:
+        typer.echo("error: --email must be an email address", err=True)
+        raise typer.Exit(2)
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        result = asyncio.run(_bootstrap(workspace, email, password))
+    except IntegrityError:
+        typer.echo(f"error: an agent with email {email} already exists", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        typer.echo(f"workspace {result['workspace_id']}\nadmin {result['agent_id']}\ntoken {result['token']}")
+
+
+def main() -> None:
+    app()

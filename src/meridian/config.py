@@ -1,0 +1,45 @@
+"""Process settings, read once from ``MERIDIAN_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MERIDIAN_", extra="ignore")
+
+    # None means: start the embedded PostgreSQL in ``data_dir``.
+    database_url: str | None = None
+    data_dir: Path = Path(".meridian")
+    # A random key per process would sign cookies no other process accepts; when unset we
+    # persist one in the data dir so restarts and several local processes agree.
+    secret_key: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_port: int | None = None
+    # The largest request body any endpoint accepts (webhooks, API, uploads).
+    max_body_bytes: int = 10 * 1024 * 1024
+    log_json: bool = True
+    log_level: str = "INFO"
+    workers_concurrency: int = Field(default=8, ge=1)
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,9 @@
+"""The one place Meridian asks for the time: always timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,65 @@
+"""Running the background side: procrastinate workers and the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+
+from psycopg_pool import AsyncConnectionPool
+
+from meridian.db.engine import Database
+from meridian.deliveries.relay import OutboxRelay
+from meridian.jobs.app import job_app
+
+log = logging.getLogger(__name__)
+
+
+class Workers:
+    """Everything that runs outside a request, started and stopped as one unit."""
+
+    def __init__(self, db: Database, *, concurrency: int = 8, graceful_timeout: float = 30.0) -> None:
+        self._db = db
+        self._concurrency = concurrency
+        self._graceful_timeout = graceful_timeout
+        self._pool: AsyncConnectionPool | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+        self.relay = OutboxRelay(db, concurrency=max(2, concurrency // 2))
+
+    async def start(self) -> None:
+        self._pool = AsyncConnectionPool(
+            self._db.psycopg_conninfo(), min_size=1, max_size=self._concurrency + 2, open=False,
+            kwargs={"autocommit": True},
+        )
+        await self._pool.open(wait=True, timeout=30)
+        await job_app.open_async(self._pool)
+        name = f"{socket.gethostname()}-{os.getpid()}"
+        self._worker_task = asyncio.create_task(
+            job_app.run_worker_async(
+                name=name,
+                concurrency=self._concurrency,
+                install_signal_handlers=False,
+                # Finish running jobs on shutdown; anything cut off is re-queued by
+                # recover_stalled_jobs, so nothing in flight is lost.
+                shutdown_graceful_timeout=self._graceful_timeout,
+                update_heartbeat_interval=10,
+                delete_jobs="successful",
+            ),
+            name="procrastinate-worker",
+        )
+        await self.relay.start()
+        log.info("workers started", extra={"worker": name, "concurrency": self._concurrency})
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._worker_task
+        with contextlib.suppress(Exception):
+            await job_app.close_async()
+        if self._pool is not None:
+            await self._pool.close()
+        log.info("workers stopped")

@@ -1,0 +1,152 @@
+"""Messages in a conversation: reading them, and the agent's reply/note action."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.attachments.models import Attachment
+from meridian.auth.service import Principal
+from meridian.channels.registry import get_adapter
+from meridian.contacts.models import Contact
+from meridian.conversations.models import Conversation
+from meridian.conversations.service import event_scope, get_visible
+from meridian.core.clock import utcnow
+from meridian.core.errors import ProblemError
+from meridian.deliveries.service import enqueue_message_delivery
+from meridian.events.service import publish
+from meridian.inboxes.models import Inbox
+from meridian.messages.models import Message
+from meridian.messages.schemas import AttachmentOut, MessageOut, ReplyCreate
+from meridian.vault import service as vault
+
+
+def message_event_payload(message: Message, body: str | None = None) -> dict[str, Any]:
+    """What travels in message.* events: metadata, plus the body for live views."""
+    return {
+        "message_id": str(message.id),
+        "conversation_id": str(message.conversation_id),
+        "direction": message.direction,
+        "author_kind": message.author_kind,
+        "delivery_status": message.delivery_status,
+        "language": message.language,
+        "body": body,
+        "created_at": message.created_at.isoformat() if message.created_at else utcnow().isoformat(),
+    }
+
+
+async def to_out_many(session: AsyncSession, messages: Sequence[Message], region: str) -> list[MessageOut]:
+    contents = await vault.get_messages(session, [(m.id, region) for m in messages])
+    attachments: dict[uuid.UUID, list[AttachmentOut]] = {m.id: [] for m in messages}
+    if messages:
+        for a in await session.scalars(
+            select(Attachment).where(Attachment.message_id.in_([m.id for m in messages]))
+        ):
+            attachments[a.message_id].append(
+                AttachmentOut(id=str(a.id), filename=a.filename, content_type=a.content_type, size=a.size,
+                              url=f"/api/v1/attachments/{a.id}")
+            )
+    out = []
+    for m in messages:
+        c = contents.get(m.id, vault.EMPTY_MESSAGE)
+        out.append(
+            MessageOut(
+                id=str(m.id), conversation_id=str(m.conversation_id), direction=m.direction,
+                author_kind=m.author_kind, author_agent_id=str(m.author_agent_id) if m.author_agent_id else None,
+                content_type=m.content_type, body=c.body, sent_body=c.sent_body, language=m.language,
+                language_confidence=m.language_confidence, translation=c.translation,
+                delivery_status=m.delivery_status, delivery_error=m.delivery_error, external_id=m.external_id,
+                attachments=attachments[m.id], created_at=m.created_at, sent_at=m.sent_at,
+                delivered_at=m.delivered_at, read_at=m.read_at,
+            )
+        )
+    return out
+
+
+async def list_messages(
+    session: AsyncSession, *, principal: Principal, conversation_id: uuid.UUID
+) -> list[MessageOut]:
+    conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
+    contact = await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    rows = list(
+        await session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id)
+            .order_by(Message.created_at, Message.id)
+            .limit(5000)
+        )
+    )
+    return await to_out_many(session, rows, contact.region)
+
+
+def _window_error(inbox: Inbox, conversation: Conversation, template: dict[str, Any] | None) -> str | None:
+    try:
+        window = get_adapter(inbox.channel).reply_window
+    except LookupError:
+        return None
+    if window is None or template is not None:
+        return None
+    last = conversation.last_incoming_at
+    if last is None or utcnow() - last > window:
+        hours = int(window.total_seconds() // 3600)
+        return (
+            f"{inbox.channel} allows free-form replies only within {hours} hours of the customer's "
+            "last message; send an approved template instead"
+        )
+    return None
+
+
+async def post_reply(
+    *, session: AsyncSession, principal: Principal, conversation_id: uuid.UUID, data: ReplyCreate
+) -> MessageOut:
+    """An agent's reply (delivered through the conversation's channel) or private note."""
+    conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
+    inbox = await session.get(Inbox, conversation.inbox_id)
+    contact = await session.get(Contact, conversation.contact_id)
+    assert inbox is not None and contact is not None
+    if contact.erased_at is not None and not data.private:
+        raise ProblemError(409, "this contact was erased; replies cannot be sent")
+    if not data.private:
+        problem = _window_error(inbox, conversation, data.template)
+        if problem:
+            raise ProblemError(422, problem, title="Outside the reply window")
+    now = utcnow()
+    message = Message(
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        inbox_id=inbox.id,
+        contact_id=contact.id,
+        direction="note" if data.private else "outgoing",
+        author_agent_id=principal.agent_id,
+        author_kind="human",
+        content_type="text",
+        language=None,
+        delivery_status="none" if data.private else "queued",
+        meta={"template": data.template} if data.template else {},
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    await vault.put_message(
+        session, workspace_id=conversation.workspace_id, message_id=message.id,
+        conversation_id=conversation.id, contact_id=contact.id, region=contact.region, body=data.body,
+    )
+    if not data.private:
+        await enqueue_message_delivery(session, message=message, inbox=inbox)
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        if conversation.status in ("pending", "snoozed", "resolved"):
+            # Replying to a parked conversation is picking it up again.
+            conversation.status = "open"
+    conversation.last_activity_at = now
+    await publish(
+        session, workspace_id=conversation.workspace_id, type="message.created",
+        payload=message_event_payload(message, data.body), **event_scope(conversation),
+    )
+    await session.commit()
+    return (await to_out_many(session, [message], contact.region))[0]
