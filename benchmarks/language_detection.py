@@ -80,10 +80,7 @@ def run(samples: Sequence[tuple[str, str]], *, all_languages: bool) -> None:
     label = "all lingua languages" if all_languages else "default set"
     print(f"\n{'language':<10}{label:>22}{'workspace candidates':>24}")
     for language in sorted(open_set.total):
-        print(
-            f"{language:<10}{open_set.accuracy(language):>22.1%}"
-            f"{restricted.accuracy(language):>24.1%}"
-        )
+        print(f"{language:<10}{open_set.accuracy(language):>22.1%}{restricted.accuracy(language):>24.1%}")
     for name, tally in ((label, open_set), ("workspace candidates", restricted)):
         precision = tally.reliable_right / tally.reliable if tally.reliable else 0.0
         print(

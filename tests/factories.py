@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from meridian.agents.models import Agent
 from meridian.agents.schemas import AgentCreate
 from meridian.agents.service import create_agent
 from meridian.auth.service import Principal, create_api_token, principal_from_token
-from meridian.agents.models import Agent
 from meridian.db.engine import Database
 from meridian.inboxes.schemas import InboxCreate
 from meridian.inboxes.service import create_inbox
@@ -48,7 +48,9 @@ class Factory:
     async def tenant(self, name: str = "Acme") -> Tenant:
         email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
         async with self.db.session() as session:
-            result = await bootstrap_workspace(session=session, name=name, email=email, password="correct horse 1")
+            result = await bootstrap_workspace(
+                session=session, name=name, email=email, password="correct horse 1"
+            )
             principal = await principal_from_token(session, result.token)
         assert principal is not None
         return Tenant(result.workspace.id, result.admin.id, result.token, principal)
@@ -59,8 +61,13 @@ class Factory:
             out = await create_agent(
                 session=session,
                 principal=tenant.principal,
-                data=AgentCreate(email=email, name=fields.pop("name", "Agent"), role=role,  # type: ignore[arg-type]
-                                 password="password123", **fields),
+                data=AgentCreate(
+                    email=email,
+                    name=fields.pop("name", "Agent"),
+                    role=role,  # type: ignore[arg-type]
+                    password="password123",
+                    **fields,
+                ),
             )
             agent = await session.get(Agent, uuid.UUID(out.id))
             assert agent is not None
@@ -70,15 +77,25 @@ class Factory:
 
     async def team(self, tenant: Tenant, **fields: Any) -> uuid.UUID:
         async with self.db.session() as session:
-            out = await create_team(session=session, principal=tenant.principal,
-                                    data=TeamCreate(name=fields.pop("name", "Team"), **fields))
+            out = await create_team(
+                session=session,
+                principal=tenant.principal,
+                data=TeamCreate(name=fields.pop("name", "Team"), **fields),
+            )
         return uuid.UUID(out.id)
 
-    async def inbox(self, tenant: Tenant, channel: str = "api", **fields: Any) -> tuple[uuid.UUID, dict[str, Any]]:
+    async def inbox(
+        self, tenant: Tenant, channel: str = "api", **fields: Any
+    ) -> tuple[uuid.UUID, dict[str, Any]]:
         async with self.db.session() as session:
             out = await create_inbox(
-                session=session, principal=tenant.principal,
-                data=InboxCreate(name=fields.pop("name", f"{channel} inbox"), channel=channel,  # type: ignore[arg-type]
-                                 config=fields.pop("config", {}), **fields),
+                session=session,
+                principal=tenant.principal,
+                data=InboxCreate(
+                    name=fields.pop("name", f"{channel} inbox"),
+                    channel=channel,  # type: ignore[arg-type]
+                    config=fields.pop("config", {}),
+                    **fields,
+                ),
             )
         return uuid.UUID(out.id), out.model_dump()

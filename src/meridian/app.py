@@ -17,7 +17,13 @@ from meridian.contacts.routes import router as contacts_router
 from meridian.conversations.routes import router as conversations_router
 from meridian.core.errors import install_error_handlers
 from meridian.core.middleware import BodySizeLimit, DatabaseUnavailable
-from meridian.db.engine import Database, get_database, make_database, resolve_database_url, set_database
+from meridian.db.engine import (
+    Database,
+    get_database,
+    make_database,
+    resolve_database_url,
+    set_database,
+)
 from meridian.events.hub import EventHub
 from meridian.events.routes import router as events_router
 from meridian.inboxes.routes import router as inboxes_router
@@ -38,7 +44,7 @@ API_ROUTERS: list[APIRouter] = [
 ]
 
 
-def create_app(*, db: Database | None = None, run_workers: bool = False) -> FastAPI:
+def create_app(*, db: Database | None = None, run_workers: bool = False, demo: bool = False) -> FastAPI:
     settings = get_settings()
 
     @asynccontextmanager
@@ -82,6 +88,10 @@ def create_app(*, db: Database | None = None, run_workers: bool = False) -> Fast
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhook_router)
+    if demo:
+        from meridian.demo.sandbox import router as sandbox_router
+
+        app.include_router(sandbox_router)
     app.include_router(ops_router)
 
     @app.middleware("http")

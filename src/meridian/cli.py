@@ -54,6 +54,9 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
     from meridian.db.engine import make_database, set_database
 
     settings = get_settings()
+    if "public_url" not in settings.model_fields_set:
+        # Unset: this process is reachable where it listens (webhook URLs, demo sandbox).
+        settings.public_url = f"http://{host}:{port}"
     url = _database_url()
     await _migrate(url)
     db = make_database(url)
@@ -63,22 +66,19 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
 
         info = await seed_demo(db)
         print_demo_banner(info, base_url=f"http://{host}:{port}")
-    smtp = None
-    if settings.smtp_port:
-        from meridian.channels.email.receiver import start_smtp_receiver
-
-        smtp = await start_smtp_receiver(db, host=host, port=settings.smtp_port)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(db=db, run_workers=True), host=host, port=port, log_config=None,
-            timeout_graceful_shutdown=20, proxy_headers=True,
+            create_app(db=db, run_workers=True, demo=demo),
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=20,
+            proxy_headers=True,
         )
     )
     try:
         await server.serve()
     finally:
-        if smtp is not None:
-            smtp.stop()
         await db.dispose()
 
 
@@ -139,8 +139,14 @@ async def _bootstrap(workspace: str, email: str, password: str) -> dict[str, str
     db = make_database(url, pool_size=1)
     try:
         async with db.session() as session:
-            result = await bootstrap_workspace(session=session, name=workspace, email=email, password=password)
-        return {"workspace_id": str(result.workspace.id), "agent_id": str(result.admin.id), "token": result.token}
+            result = await bootstrap_workspace(
+                session=session, name=workspace, email=email, password=password
+            )
+        return {
+            "workspace_id": str(result.workspace.id),
+            "agent_id": str(result.admin.id),
+            "token": result.token,
+        }
     finally:
         await db.dispose()
 

@@ -14,11 +14,16 @@ from tests.factories import Factory
 from tests.support.vendor_server import ScriptedResponse, vendor_server
 
 
-async def test_incoming_creates_conversation_and_is_idempotent(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_incoming_creates_conversation_and_is_idempotent(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.tenant()
     inbox_id, _ = await factory.inbox(tenant)
-    payload = {"contact": {"identifier": "cust-42", "name": "Ana López", "locale": "es"},
-               "body": "¿Dónde está mi pedido 1234?", "external_id": "ext-1"}
+    payload = {
+        "contact": {"identifier": "cust-42", "name": "Ana López", "locale": "es"},
+        "body": "¿Dónde está mi pedido 1234?",
+        "external_id": "ext-1",
+    }
     first = await client.post(f"/api/v1/inboxes/{inbox_id}/incoming", json=payload, headers=tenant.headers)
     assert first.status_code == 202, first.text
     again = await client.post(f"/api/v1/inboxes/{inbox_id}/incoming", json=payload, headers=tenant.headers)
@@ -26,7 +31,9 @@ async def test_incoming_creates_conversation_and_is_idempotent(client: httpx.Asy
     assert again.json()["message_id"] == first.json()["message_id"]
     conversation_id = first.json()["conversation_id"]
 
-    messages = (await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)).json()
+    messages = (
+        await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)
+    ).json()
     assert [m["body"] for m in messages["items"]] == ["¿Dónde está mi pedido 1234?"]
     assert messages["items"][0]["direction"] == "incoming"
 
@@ -40,14 +47,18 @@ async def test_incoming_creates_conversation_and_is_idempotent(client: httpx.Asy
     assert second.json()["conversation_id"] == conversation_id
 
 
-async def test_concurrent_duplicates_store_one_message(client: httpx.AsyncClient, factory: Factory,
-                                                      db: Database) -> None:
+async def test_concurrent_duplicates_store_one_message(
+    client: httpx.AsyncClient, factory: Factory, db: Database
+) -> None:
     tenant = await factory.tenant()
     inbox_id, _ = await factory.inbox(tenant)
     payload = {"contact": {"identifier": "racer"}, "body": "hello", "external_id": "same-id"}
-    results = await asyncio.gather(*[
-        client.post(f"/api/v1/inboxes/{inbox_id}/incoming", json=payload, headers=tenant.headers) for _ in range(8)
-    ])
+    results = await asyncio.gather(
+        *[
+            client.post(f"/api/v1/inboxes/{inbox_id}/incoming", json=payload, headers=tenant.headers)
+            for _ in range(8)
+        ]
+    )
     assert {r.status_code for r in results} == {202}
     assert len({r.json()["message_id"] for r in results}) == 1
     listing = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()
@@ -62,7 +73,8 @@ async def test_reply_is_delivered_as_signed_standard_webhook_after_failures(
         receiver.script("/hook", ScriptedResponse(500, {"error": "down"}), ScriptedResponse(503, {}))
         receiver.respond("/hook", lambda req: ScriptedResponse(200, {"ok": True}))
         created = await client.post(
-            "/api/v1/inboxes", headers=tenant.headers,
+            "/api/v1/inboxes",
+            headers=tenant.headers,
             json={"name": "Shop API", "channel": "api", "config": {"webhook_url": receiver.url + "/hook"}},
         )
         assert created.status_code == 201, created.text
@@ -71,13 +83,21 @@ async def test_reply_is_delivered_as_signed_standard_webhook_after_failures(
         assert secret.startswith("whsec_")
         # Write-only: never shown again.
         shown = (await client.get(f"/api/v1/inboxes/{inbox['id']}", headers=tenant.headers)).json()
-        assert "webhook_secret" not in json.dumps(shown["config"]) and shown["secrets_set"] == ["webhook_secret"]
+        assert "webhook_secret" not in json.dumps(shown["config"]) and shown["secrets_set"] == [
+            "webhook_secret"
+        ]
 
-        incoming = await client.post(f"/api/v1/inboxes/{inbox['id']}/incoming", headers=tenant.headers,
-                                     json={"contact": {"identifier": "c1"}, "body": "Hi"})
+        incoming = await client.post(
+            f"/api/v1/inboxes/{inbox['id']}/incoming",
+            headers=tenant.headers,
+            json={"contact": {"identifier": "c1"}, "body": "Hi"},
+        )
         conversation_id = incoming.json()["conversation_id"]
-        reply = await client.post(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers,
-                                  json={"body": "Hello! How can we help?"})
+        reply = await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            headers=tenant.headers,
+            json={"body": "Hello! How can we help?"},
+        )
         assert reply.status_code == 201, reply.text
         assert reply.json()["delivery_status"] == "queued"
 
@@ -88,8 +108,12 @@ async def test_reply_is_delivered_as_signed_standard_webhook_after_failures(
                 async with db.session() as session:
                     from sqlalchemy import text
 
-                    await session.execute(text("UPDATE deliveries SET next_attempt_at = now() "
-                                               "WHERE state IN ('pending','retrying')"))
+                    await session.execute(
+                        text(
+                            "UPDATE deliveries SET next_attempt_at = now() "
+                            "WHERE state IN ('pending','retrying')"
+                        )
+                    )
                     await session.commit()
                 await relay.run_once()
         finally:
@@ -98,15 +122,17 @@ async def test_reply_is_delivered_as_signed_standard_webhook_after_failures(
         assert len(hooks) == 3
         assert len({h.headers["webhook-id"] for h in hooks}) == 1, "retries reuse one idempotency key"
         last = hooks[-1]
-        event = Webhook(secret).verify(last.body, {k: last.headers[k] for k in
-                                                   ("webhook-id", "webhook-timestamp", "webhook-signature")})
+        event = Webhook(secret).verify(
+            last.body, {k: last.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+        )
         assert event["type"] == "message.created"
         assert event["data"]["body"] == "Hello! How can we help?"
         assert event["data"]["conversation_id"] == conversation_id
         assert event["data"]["contact_identifier"] == "c1"
 
-        messages = (await client.get(f"/api/v1/conversations/{conversation_id}/messages",
-                                     headers=tenant.headers)).json()["items"]
+        messages = (
+            await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)
+        ).json()["items"]
         outgoing = [m for m in messages if m["direction"] == "outgoing"][0]
         assert outgoing["delivery_status"] == "sent"
 
@@ -122,11 +148,17 @@ async def test_reply_is_delivered_as_signed_standard_webhook_after_failures(
 async def test_private_note_is_not_delivered(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     inbox_id, _ = await factory.inbox(tenant)
-    incoming = await client.post(f"/api/v1/inboxes/{inbox_id}/incoming", headers=tenant.headers,
-                                 json={"contact": {"identifier": "c2"}, "body": "Hi"})
+    incoming = await client.post(
+        f"/api/v1/inboxes/{inbox_id}/incoming",
+        headers=tenant.headers,
+        json={"contact": {"identifier": "c2"}, "body": "Hi"},
+    )
     cid = incoming.json()["conversation_id"]
-    note = await client.post(f"/api/v1/conversations/{cid}/messages", headers=tenant.headers,
-                             json={"body": "customer is a VIP", "private": True})
+    note = await client.post(
+        f"/api/v1/conversations/{cid}/messages",
+        headers=tenant.headers,
+        json={"body": "customer is a VIP", "private": True},
+    )
     assert note.status_code == 201
     assert note.json()["direction"] == "note" and note.json()["delivery_status"] == "none"
     from sqlalchemy import func, select
@@ -135,6 +167,7 @@ async def test_private_note_is_not_delivered(client: httpx.AsyncClient, factory:
     from meridian.deliveries.models import Delivery
 
     async with get_database().session() as session:
-        count = await session.scalar(select(func.count()).select_from(Delivery).where(
-            Delivery.workspace_id == tenant.workspace_id))
+        count = await session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.workspace_id == tenant.workspace_id)
+        )
     assert count == 0

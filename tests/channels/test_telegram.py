@@ -10,11 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from meridian.channels.base import (
+    ChannelAdapter,
     DeliveryError,
     OutboundAttachment,
     OutboundMessage,
@@ -28,7 +27,7 @@ from meridian.channels.telegram.adapter import (
     generate_secret_token,
     register_webhook,
 )
-from meridian.channels.telegram.text import split_text, utf16_len
+from meridian.channels.telegram.text import utf16_len
 from tests.channels.samples import load_fixture, load_sample
 from tests.support.vendor_server import (
     RecordedRequest,
@@ -102,6 +101,15 @@ def config(base: str, token: str = TOKEN) -> dict[str, str]:
 
 def ok_message(message_id: int) -> ScriptedResponse:
     return ScriptedResponse(200, {"ok": True, "result": {"message_id": message_id, "date": 1}})
+
+
+def test_is_a_channel_adapter() -> None:
+    # The annotation is the check: mypy --strict verifies the Protocol is satisfied.
+    adapter: ChannelAdapter = TelegramChannel()
+    assert adapter.kind == "telegram"
+    assert adapter.receives_webhooks and adapter.reply_window is None
+    assert adapter.secret_keys == frozenset({"bot_token", "secret_token"})
+    assert adapter.handshake({}, WebhookRequest("GET", "https://x", {}, {}, b"")).status == 405
 
 
 # --- authentication ----------------------------------------------------------------
@@ -384,24 +392,3 @@ async def test_register_webhook(bot: Bot, http: httpx.AsyncClient) -> None:
         await register_webhook(
             {"bot_token": bot.token, "api_base_url": bot.server.url}, "https://x", http
         )
-
-
-# --- text splitting ----------------------------------------------------------------
-
-
-def test_split_counts_utf16_units() -> None:
-    emoji = "😀" * 3000  # 6000 UTF-16 units, 3000 code points
-    pieces = split_text(emoji, 4096)
-    assert [utf16_len(p) for p in pieces] == [4096, 1904]
-    assert split_text("", 10) == [""]
-    assert split_text("short", 10) == ["short"]
-    with pytest.raises(ValueError):
-        split_text("abc", 1)
-
-
-@given(st.text(), st.integers(min_value=2, max_value=64))
-def test_split_keeps_text_and_limit(text: str, limit: int) -> None:
-    pieces = split_text(text, limit)
-    assert "".join(pieces) == text
-    assert all(utf16_len(piece) <= limit for piece in pieces)
-    assert all(piece for piece in pieces) or text == ""

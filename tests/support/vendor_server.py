@@ -109,11 +109,7 @@ class VendorServer:
                 answer = server._answer(recorded)
                 if answer.delay:
                     time.sleep(answer.delay)
-                payload = (
-                    answer.body
-                    if isinstance(answer.body, bytes)
-                    else json.dumps(answer.body).encode()
-                )
+                payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
                 self.send_response(answer.status)
                 headers = {"content-type": "application/json", **answer.headers}
                 for key, value in headers.items():

@@ -33,9 +33,7 @@ class Agent(IdMixin, WorkspaceScoped, TimestampMixin, Base):
 class AgentTeam(Base):
     __tablename__ = "agent_teams"
 
-    agent_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
-    )
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
     team_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -56,9 +56,7 @@ async def get_agent(session: AsyncSession, *, workspace_id: uuid.UUID, agent_id:
 
 async def list_agents(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[AgentOut]:
     agents = list(
-        await session.scalars(
-            select(Agent).where(Agent.workspace_id == workspace_id).order_by(Agent.name)
-        )
+        await session.scalars(select(Agent).where(Agent.workspace_id == workspace_id).order_by(Agent.name))
     )
     teams = await team_ids_of(session, [a.id for a in agents])
     return [to_out(a, teams[a.id]) for a in agents]
@@ -68,14 +66,15 @@ async def _check_teams(session: AsyncSession, workspace_id: uuid.UUID, team_ids:
     if not team_ids:
         return
     found = set(
-        await session.scalars(
-            select(Team.id).where(Team.workspace_id == workspace_id, Team.id.in_(team_ids))
-        )
+        await session.scalars(select(Team.id).where(Team.workspace_id == workspace_id, Team.id.in_(team_ids)))
     )
     missing = [str(t) for t in team_ids if t not in found]
     if missing:
-        raise ProblemError(422, f"unknown team id(s): {', '.join(missing)}",
-                           errors=[{"pointer": "/team_ids", "message": "unknown team"}])
+        raise ProblemError(
+            422,
+            f"unknown team id(s): {', '.join(missing)}",
+            errors=[{"pointer": "/team_ids", "message": "unknown team"}],
+        )
 
 
 async def _email_taken(session: AsyncSession, email: str, exclude: uuid.UUID | None = None) -> bool:
@@ -116,8 +115,12 @@ async def create_agent(*, session: AsyncSession, principal: Principal, data: Age
         await session.rollback()
         raise ProblemError(409, f"an agent with email {data.email} already exists") from None
     await _set_teams(session, agent.id, data.team_ids)
-    await publish(session, workspace_id=principal.workspace_id, type="agent.created",
-                  payload={"agent_id": str(agent.id)})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="agent.created",
+        payload={"agent_id": str(agent.id)},
+    )
     await session.commit()
     return to_out(agent, [str(t) for t in data.team_ids])
 
@@ -151,8 +154,12 @@ async def update_agent(
     for key, value in changes.items():
         if value is not None:
             setattr(agent, key, value)
-    await publish(session, workspace_id=principal.workspace_id, type="agent.updated",
-                  payload={"agent_id": str(agent.id), "fields": sorted(data.model_dump(exclude_unset=True))})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="agent.updated",
+        payload={"agent_id": str(agent.id), "fields": sorted(data.model_dump(exclude_unset=True))},
+    )
     await session.commit()
     teams = await team_ids_of(session, [agent.id])
     return to_out(agent, teams[agent.id])

@@ -12,9 +12,7 @@ from meridian.db.base import Base, IdMixin, WorkspaceScoped
 class Attachment(IdMixin, WorkspaceScoped, Base):
     __tablename__ = "attachments"
 
-    message_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("messages.id", ondelete="CASCADE"), index=True
-    )
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     region: Mapped[str] = mapped_column(String(32), default="default")
     filename: Mapped[str] = mapped_column(String(255))

@@ -8,7 +8,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.auth.service import SESSION_COOKIE, Principal, principal_from_cookie, principal_from_token
+from meridian.auth.service import (
+    SESSION_COOKIE,
+    Principal,
+    principal_from_cookie,
+    principal_from_token,
+)
 from meridian.core.errors import Forbidden, ProblemError
 from meridian.db.engine import get_database
 
@@ -28,10 +33,14 @@ async def optional_principal(request: Request, session: Session) -> Principal | 
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ProblemError(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+            raise ProblemError(
+                401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"}
+            )
         principal = await principal_from_token(session, token.strip())
         if principal is None:
-            raise ProblemError(401, "the API token is invalid or revoked", headers={"WWW-Authenticate": "Bearer"})
+            raise ProblemError(
+                401, "the API token is invalid or revoked", headers={"WWW-Authenticate": "Bearer"}
+            )
         await session.commit()
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)

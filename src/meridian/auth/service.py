@@ -20,7 +20,7 @@ from meridian.core.crypto import sha256_hex
 
 SESSION_COOKIE = "meridian_session"
 SESSION_LIFETIME = timedelta(days=14)
-TOKEN_PREFIX = "mrd_"
+TOKEN_PREFIX = "mrd_"  # noqa: S105 - a public prefix that makes leaked tokens easy to scan for
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,7 @@ async def _principal_for(
 
 
 async def authenticate_password(session: AsyncSession, *, email: str, password: str) -> Agent | None:
-    agent = await session.scalar(
-        select(Agent).where(func.lower(Agent.email) == email.strip().lower())
-    )
+    agent = await session.scalar(select(Agent).where(func.lower(Agent.email) == email.strip().lower()))
     ok = verify_password(agent.password_hash if agent else None, password)
     if not ok or agent is None or agent.deactivated_at is not None:
         return None
@@ -96,9 +94,7 @@ async def start_session(
 
 
 async def end_session(session: AsyncSession, *, session_id: uuid.UUID) -> None:
-    await session.execute(
-        update(AgentSession).where(AgentSession.id == session_id).values(ended_at=utcnow())
-    )
+    await session.execute(update(AgentSession).where(AgentSession.id == session_id).values(ended_at=utcnow()))
 
 
 async def principal_from_cookie(session: AsyncSession, cookie: str) -> Principal | None:

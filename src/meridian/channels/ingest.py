@@ -126,14 +126,18 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         return IngestResult(existing.conversation_id, existing.id, created=False)
     kind = identity_kind_for_channel(inbox.channel)
     contact, _ = await resolve_contact(
-        session, workspace_id=inbox.workspace_id, kind=kind, identifier=msg.contact.identifier,
-        name=msg.contact.name, email=msg.contact.email, phone=msg.contact.phone, locale=msg.contact.locale,
+        session,
+        workspace_id=inbox.workspace_id,
+        kind=kind,
+        identifier=msg.contact.identifier,
+        name=msg.contact.name,
+        email=msg.contact.email,
+        phone=msg.contact.phone,
+        locale=msg.contact.locale,
         verified_kinds=VERIFIED_KINDS.get(inbox.channel, ()),
     )
     # Same customer, same inbox: one writer at a time decides "new or existing conversation".
-    await session.execute(
-        select(Contact.id).where(Contact.id == contact.id).with_for_update()
-    )
+    await session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
     again = await _existing(session, inbox.id, msg.external_id)
     if again is not None:
         return IngestResult(again.conversation_id, again.id, created=False)
@@ -141,11 +145,19 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
     conversation, new_conversation = await _conversation_for(session, inbox, contact, msg, now)
     reopened = conversation.status != "open"
     message = Message(
-        workspace_id=inbox.workspace_id, conversation_id=conversation.id, inbox_id=inbox.id,
-        contact_id=contact.id, direction="incoming", author_kind="customer",
-        content_type=msg.content_type, language=contact.locale, external_id=msg.external_id,
-        delivery_status="received", meta={"reply_context": dict(msg.meta)} if msg.meta else {},
-        created_at=now, sent_at=msg.sent_at,
+        workspace_id=inbox.workspace_id,
+        conversation_id=conversation.id,
+        inbox_id=inbox.id,
+        contact_id=contact.id,
+        direction="incoming",
+        author_kind="customer",
+        content_type=msg.content_type,
+        language=contact.locale,
+        external_id=msg.external_id,
+        delivery_status="received",
+        meta={"reply_context": dict(msg.meta)} if msg.meta else {},
+        created_at=now,
+        sent_at=msg.sent_at,
     )
     try:
         async with session.begin_nested():
@@ -157,8 +169,15 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         assert winner is not None
         return IngestResult(winner.conversation_id, winner.id, created=False)
     await vault.put_message(
-        session, workspace_id=inbox.workspace_id, message_id=message.id, conversation_id=conversation.id,
-        contact_id=contact.id, region=contact.region, body=msg.body, html=msg.html, raw=msg.raw,
+        session,
+        workspace_id=inbox.workspace_id,
+        message_id=message.id,
+        conversation_id=conversation.id,
+        contact_id=contact.id,
+        region=contact.region,
+        body=msg.body,
+        html=msg.html,
+        raw=msg.raw,
     )
     await _store_attachments(session, message=message, contact=contact, msg=msg)
     conversation.last_activity_at = now
@@ -169,19 +188,39 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         conversation.snoozed_until = None
     scope = event_scope(conversation)
     if new_conversation:
-        await publish(session, workspace_id=inbox.workspace_id, type="conversation.created",
-                      payload={"conversation_id": str(conversation.id), "number": conversation.number,
-                               "inbox_id": str(inbox.id), "channel": inbox.channel}, **scope)
+        await publish(
+            session,
+            workspace_id=inbox.workspace_id,
+            type="conversation.created",
+            payload={
+                "conversation_id": str(conversation.id),
+                "number": conversation.number,
+                "inbox_id": str(inbox.id),
+                "channel": inbox.channel,
+            },
+            **scope,
+        )
     elif reopened:
-        await publish(session, workspace_id=inbox.workspace_id, type="conversation.updated",
-                      payload={"conversation_id": str(conversation.id), "fields": ["status"], "status": "open"},
-                      **scope)
-    await publish(session, workspace_id=inbox.workspace_id, type="message.created",
-                  payload=message_event_payload(message, msg.body), **scope)
+        await publish(
+            session,
+            workspace_id=inbox.workspace_id,
+            type="conversation.updated",
+            payload={"conversation_id": str(conversation.id), "fields": ["status"], "status": "open"},
+            **scope,
+        )
+    await publish(
+        session,
+        workspace_id=inbox.workspace_id,
+        type="message.created",
+        payload=message_event_payload(message, msg.body),
+        **scope,
+    )
     return IngestResult(conversation.id, message.id, created=True)
 
 
-async def _store_attachments(session: AsyncSession, *, message: Message, contact: Contact, msg: InboundMessage) -> None:
+async def _store_attachments(
+    session: AsyncSession, *, message: Message, contact: Contact, msg: InboundMessage
+) -> None:
     storage = get_storage()
     for item in msg.attachments:
         if item.data is not None:
@@ -190,11 +229,19 @@ async def _store_attachments(session: AsyncSession, *, message: Message, contact
         else:
             # Fetched later through the vendor's media API by a background job.
             key, size, sha = f"pending:{item.media_ref}", item.size or 0, ""
-        session.add(Attachment(
-            workspace_id=message.workspace_id, message_id=message.id, contact_id=contact.id, region=contact.region,
-            filename=item.filename[:255], content_type=item.content_type[:127], size=size, sha256=sha,
-            storage_key=key,
-        ))
+        session.add(
+            Attachment(
+                workspace_id=message.workspace_id,
+                message_id=message.id,
+                contact_id=contact.id,
+                region=contact.region,
+                filename=item.filename[:255],
+                content_type=item.content_type[:127],
+                size=size,
+                sha256=sha,
+                storage_key=key,
+            )
+        )
 
 
 async def apply_status(session: AsyncSession, *, inbox: Inbox, status: StatusUpdate) -> int:
@@ -206,8 +253,12 @@ async def apply_status(session: AsyncSession, *, inbox: Inbox, status: StatusUpd
     if status.external_id:
         stmt = stmt.where(Message.external_id == status.external_id)
     elif status.watermark is not None and status.recipient:
-        who = await find_by_identity(session, workspace_id=inbox.workspace_id,
-                                     kind=identity_kind_for_channel(inbox.channel), identifier=status.recipient)
+        who = await find_by_identity(
+            session,
+            workspace_id=inbox.workspace_id,
+            kind=identity_kind_for_channel(inbox.channel),
+            identifier=status.recipient,
+        )
         if who is None:
             return 0
         stmt = stmt.where(Message.contact_id == who.id, Message.sent_at <= status.watermark)
@@ -233,14 +284,20 @@ async def apply_status(session: AsyncSession, *, inbox: Inbox, status: StatusUpd
         changed += 1
         conversation = await session.get(Conversation, message.conversation_id)
         assert conversation is not None
-        await publish(session, workspace_id=inbox.workspace_id, type="message.updated",
-                      payload={"message_id": str(message.id), "conversation_id": str(message.conversation_id),
-                               "delivery_status": message.delivery_status,
-                               "delivery_error": message.delivery_error},
-                      **event_scope(conversation))
+        await publish(
+            session,
+            workspace_id=inbox.workspace_id,
+            type="message.updated",
+            payload={
+                "message_id": str(message.id),
+                "conversation_id": str(message.conversation_id),
+                "delivery_status": message.delivery_status,
+                "delivery_error": message.delivery_error,
+            },
+            **event_scope(conversation),
+        )
     return changed
 
 
 def raw_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from meridian.channels.api.adapter import ApiChannel
 from meridian.channels.base import ChannelAdapter
+from meridian.channels.instagram.adapter import InstagramChannel
+from meridian.channels.line.adapter import LineChannel
+from meridian.channels.messenger.adapter import MessengerChannel
+from meridian.channels.sms.adapter import TwilioSmsChannel
+from meridian.channels.telegram.adapter import TelegramChannel
+from meridian.channels.whatsapp.adapter import WhatsAppChannel
 
 CHANNELS: dict[str, ChannelAdapter] = {
     ApiChannel.kind: ApiChannel(),
+    WhatsAppChannel.kind: WhatsAppChannel(),
+    MessengerChannel.kind: MessengerChannel(),
+    InstagramChannel.kind: InstagramChannel(),
+    TelegramChannel.kind: TelegramChannel(),
+    LineChannel.kind: LineChannel(),
+    TwilioSmsChannel.kind: TwilioSmsChannel(),
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
@@ -32,12 +31,17 @@ async def api_incoming(
 ) -> IncomingAccepted:
     inbox = await get_inbox(session, workspace_id=principal.workspace_id, inbox_id=path_id(inbox_id, "inbox"))
     if inbox.channel != "api":
-        raise ProblemError(409, f"inbox {inbox.id} is a {inbox.channel} inbox; only api inboxes take /incoming")
+        raise ProblemError(
+            409, f"inbox {inbox.id} is a {inbox.channel} inbox; only api inboxes take /incoming"
+        )
     msg = InboundMessage(
         external_id=data.external_id or f"api_{new_id()}",
         contact=InboundContact(
-            identifier=data.contact.identifier, name=data.contact.name, email=data.contact.email,
-            phone=data.contact.phone, locale=data.contact.locale,
+            identifier=data.contact.identifier,
+            name=data.contact.name,
+            email=data.contact.email,
+            phone=data.contact.phone,
+            locale=data.contact.locale,
         ),
         body=data.body,
     )
@@ -45,7 +49,9 @@ async def api_incoming(
     await session.commit()
     metrics.INBOUND.labels(channel="api", outcome="created" if result.created else "duplicate").inc()
     return IncomingAccepted(
-        conversation_id=str(result.conversation_id), message_id=str(result.message_id), duplicate=not result.created
+        conversation_id=str(result.conversation_id),
+        message_id=str(result.message_id),
+        duplicate=not result.created,
     )
 
 
@@ -115,9 +121,8 @@ async def webhook_receive(channel: str, inbox_id: str, request: Request, session
     await session.commit()
     if parsed.ignored:
         # Acknowledged on purpose: a vendor retries anything else for days.
-        log.info("webhook shapes ignored", extra={"channel": channel, "inbox_id": str(inbox.id),
-                                                  "ignored": parsed.ignored[:20]})
+        log.info(
+            "webhook shapes ignored",
+            extra={"channel": channel, "inbox_id": str(inbox.id), "ignored": parsed.ignored[:20]},
+        )
     return Response(status_code=200, content="ok", media_type="text/plain")
-
-
-

@@ -38,9 +38,7 @@ class ContactIdentity(IdMixin, WorkspaceScoped, Base):
     __tablename__ = "contact_identities"
     __table_args__ = (UniqueConstraint("workspace_id", "kind", "identifier_hash"),)
 
-    contact_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
-    )
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     # "api", "email", "phone", "whatsapp", "telegram", "line", "messenger", "instagram", "webchat"
     kind: Mapped[str] = mapped_column(String(16))
     identifier_hash: Mapped[str] = mapped_column(String(64))

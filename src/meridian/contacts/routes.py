@@ -53,5 +53,7 @@ async def update_contact(
 
 @router.delete("/contacts/{contact_id}", status_code=204)
 async def delete_contact(contact_id: str, principal: SupervisorPrincipal, session: Session) -> Response:
-    await service.delete_contact(session=session, principal=principal, contact_id=path_id(contact_id, "contact"))
+    await service.delete_contact(
+        session=session, principal=principal, contact_id=path_id(contact_id, "contact")
+    )
     return Response(status_code=204)

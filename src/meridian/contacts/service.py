@@ -73,7 +73,9 @@ async def add_identity(
             await session.flush()
     except IntegrityError:
         return None
-    await vault.put_identity(session, identity_id=row.id, contact_id=contact.id, region=contact.region, value=value)
+    await vault.put_identity(
+        session, identity_id=row.id, contact_id=contact.id, region=contact.region, value=value
+    )
     return row
 
 
@@ -106,7 +108,9 @@ async def resolve_contact(
     joined: Contact | None = None
     for other_kind, value in (("email", email), ("phone", phone)):
         if value and other_kind in verified_kinds:
-            joined = await find_by_identity(session, workspace_id=workspace_id, kind=other_kind, identifier=value)
+            joined = await find_by_identity(
+                session, workspace_id=workspace_id, kind=other_kind, identifier=value
+            )
             if joined is not None:
                 break
     if joined is not None:
@@ -116,14 +120,26 @@ async def resolve_contact(
     session.add(contact)
     await session.flush()
     await vault.put_contact(
-        session, workspace_id=workspace_id, contact_id=contact.id, region=contact.region,
-        name=name, email=email, phone=phone,
+        session,
+        workspace_id=workspace_id,
+        contact_id=contact.id,
+        region=contact.region,
+        name=name,
+        email=email,
+        phone=phone,
     )
-    await add_identity(session, contact=contact, kind=kind, identifier=identifier, verified=kind in verified_kinds)
+    await add_identity(
+        session, contact=contact, kind=kind, identifier=identifier, verified=kind in verified_kinds
+    )
     for other_kind, value in (("email", email), ("phone", phone)):
         if value and other_kind != kind:
-            await add_identity(session, contact=contact, kind=other_kind, identifier=value,
-                               verified=other_kind in verified_kinds)
+            await add_identity(
+                session,
+                contact=contact,
+                kind=other_kind,
+                identifier=value,
+                verified=other_kind in verified_kinds,
+            )
     return contact, True
 
 
@@ -133,7 +149,9 @@ async def to_out_many(session: AsyncSession, contacts: Sequence[Contact]) -> lis
     identities: dict[uuid.UUID, list[ContactIdentity]] = {c: [] for c in ids}
     if ids:
         for row in await session.scalars(
-            select(ContactIdentity).where(ContactIdentity.contact_id.in_(ids)).order_by(ContactIdentity.created_at)
+            select(ContactIdentity)
+            .where(ContactIdentity.contact_id.in_(ids))
+            .order_by(ContactIdentity.created_at)
         ):
             identities[row.contact_id].append(row)
     values: dict[uuid.UUID, str] = {}
@@ -148,14 +166,22 @@ async def to_out_many(session: AsyncSession, contacts: Sequence[Contact]) -> lis
         p = pii.get(c.id, vault.EMPTY_CONTACT)
         out.append(
             ContactOut(
-                id=str(c.id), name=p.name, email=p.email, phone=p.phone, locale=c.locale,
-                country=c.country, timezone=c.timezone, tier=c.tier, region=c.region,
+                id=str(c.id),
+                name=p.name,
+                email=p.email,
+                phone=p.phone,
+                locale=c.locale,
+                country=c.country,
+                timezone=c.timezone,
+                tier=c.tier,
+                region=c.region,
                 attributes=dict(c.attributes),
                 identities=[
                     IdentityOut(id=str(i.id), kind=i.kind, identifier=values.get(i.id), verified=i.verified)
                     for i in identities[c.id]
                 ],
-                erased=c.erased_at is not None, created_at=c.created_at,
+                erased=c.erased_at is not None,
+                created_at=c.created_at,
             )
         )
     return out
@@ -163,14 +189,24 @@ async def to_out_many(session: AsyncSession, contacts: Sequence[Contact]) -> lis
 
 async def create_contact(*, session: AsyncSession, principal: Principal, data: ContactCreate) -> ContactOut:
     contact = Contact(
-        workspace_id=principal.workspace_id, region=DEFAULT_REGION, locale=data.locale,
-        country=data.country, timezone=data.timezone, tier=data.tier, attributes=data.attributes,
+        workspace_id=principal.workspace_id,
+        region=DEFAULT_REGION,
+        locale=data.locale,
+        country=data.country,
+        timezone=data.timezone,
+        tier=data.tier,
+        attributes=data.attributes,
     )
     session.add(contact)
     await session.flush()
     await vault.put_contact(
-        session, workspace_id=principal.workspace_id, contact_id=contact.id, region=contact.region,
-        name=data.name, email=data.email, phone=data.phone,
+        session,
+        workspace_id=principal.workspace_id,
+        contact_id=contact.id,
+        region=contact.region,
+        name=data.name,
+        email=data.email,
+        phone=data.phone,
     )
     wanted = [(i.kind, i.identifier) for i in data.identities]
     if data.email:
@@ -178,11 +214,18 @@ async def create_contact(*, session: AsyncSession, principal: Principal, data: C
     if data.phone:
         wanted.append(("phone", data.phone))
     for kind, identifier in dict.fromkeys(wanted):
-        if await add_identity(session, contact=contact, kind=kind, identifier=identifier, verified=False) is None:
+        if (
+            await add_identity(session, contact=contact, kind=kind, identifier=identifier, verified=False)
+            is None
+        ):
             await session.rollback()
             raise ProblemError(409, f"another contact already has the {kind} identity {identifier}")
-    await publish(session, workspace_id=principal.workspace_id, type="contact.created",
-                  payload={"contact_id": str(contact.id)})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="contact.created",
+        payload={"contact_id": str(contact.id)},
+    )
     await session.commit()
     return (await to_out_many(session, [contact]))[0]
 
@@ -194,12 +237,16 @@ async def update_contact(
     if contact.erased_at is not None:
         raise ProblemError(409, "this contact was erased")
     changes = data.model_dump(exclude_unset=True)
-    pii = {k: changes.pop(k) for k in ("name", "email", "phone") if k in changes}
+    pii: dict[str, object] = {k: changes.pop(k) for k in ("name", "email", "phone") if k in changes}
     await vault.update_contact(session, contact_id=contact.id, region=contact.region, changes=pii)
     for key, value in changes.items():
         setattr(contact, key, value if value is not None or key != "attributes" else {})
-    await publish(session, workspace_id=principal.workspace_id, type="contact.updated",
-                  payload={"contact_id": str(contact.id), "fields": sorted(data.model_dump(exclude_unset=True))})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="contact.updated",
+        payload={"contact_id": str(contact.id), "fields": sorted(data.model_dump(exclude_unset=True))},
+    )
     await session.commit()
     return (await to_out_many(session, [contact]))[0]
 
@@ -208,8 +255,12 @@ async def delete_contact(*, session: AsyncSession, principal: Principal, contact
     contact = await get_contact(session, workspace_id=principal.workspace_id, contact_id=contact_id)
     await vault.erase_contact(session, contact_id=contact.id, region=contact.region)
     await session.delete(contact)
-    await publish(session, workspace_id=principal.workspace_id, type="contact.deleted",
-                  payload={"contact_id": str(contact_id)})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="contact.deleted",
+        payload={"contact_id": str(contact_id)},
+    )
     await session.commit()
 
 

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Query
 
 from meridian.auth.deps import CurrentPrincipal, Session
 from meridian.conversations import service
-from meridian.conversations.schemas import ConversationList, ConversationOut, ConversationUpdate, Priority, Status
+from meridian.conversations.schemas import (
+    ConversationList,
+    ConversationOut,
+    ConversationUpdate,
+    Priority,
+    Status,
+)
 from meridian.core.errors import ProblemError, path_id
 from meridian.core.ids import parse_id
 
@@ -64,7 +70,9 @@ async def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: str, principal: CurrentPrincipal, session: Session) -> ConversationOut:
+async def get_conversation(
+    conversation_id: str, principal: CurrentPrincipal, session: Session
+) -> ConversationOut:
     conversation = await service.get_visible(
         session, principal=principal, conversation_id=path_id(conversation_id, "conversation")
     )
@@ -76,6 +84,9 @@ async def update_conversation(
     conversation_id: str, data: ConversationUpdate, principal: CurrentPrincipal, session: Session
 ) -> ConversationOut:
     conversation = await service.update_conversation(
-        session=session, principal=principal, conversation_id=path_id(conversation_id, "conversation"), data=data
+        session=session,
+        principal=principal,
+        conversation_id=path_id(conversation_id, "conversation"),
+        data=data,
     )
     return (await service.to_out_many(session, [conversation]))[0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.agents.models import Agent
@@ -34,13 +34,15 @@ def visible_to(principal: Principal) -> Any:
         Conversation.workspace_id == principal.workspace_id,
         or_(
             Conversation.assignee_id == principal.agent_id,
-            Conversation.team_id.in_(principal.team_ids) if principal.team_ids else False,
+            Conversation.team_id.in_(principal.team_ids) if principal.team_ids else false(),
             Conversation.team_id.is_(None),
         ),
     )
 
 
-async def get_visible(session: AsyncSession, *, principal: Principal, conversation_id: uuid.UUID) -> Conversation:
+async def get_visible(
+    session: AsyncSession, *, principal: Principal, conversation_id: uuid.UUID
+) -> Conversation:
     conversation = await session.scalar(
         select(Conversation).where(Conversation.id == conversation_id, visible_to(principal))
     )
@@ -63,12 +65,16 @@ async def next_number(session: AsyncSession, workspace_id: uuid.UUID) -> int:
 async def to_out_many(session: AsyncSession, rows: Sequence[Conversation]) -> list[ConversationOut]:
     contact_ids = {c.contact_id for c in rows}
     inbox_ids = {c.inbox_id for c in rows}
-    contacts = {
-        c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
-    } if contact_ids else {}
-    channels = dict(
-        (await session.execute(select(Inbox.id, Inbox.channel).where(Inbox.id.in_(inbox_ids)))).all()
-    ) if inbox_ids else {}
+    contacts = (
+        {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
+        if contact_ids
+        else {}
+    )
+    channels = (
+        dict((await session.execute(select(Inbox.id, Inbox.channel).where(Inbox.id.in_(inbox_ids)))).all())
+        if inbox_ids
+        else {}
+    )
     pii = await vault.get_contacts(session, [(c.id, c.region) for c in contacts.values()])
     out = []
     for c in rows:
@@ -76,18 +82,35 @@ async def to_out_many(session: AsyncSession, rows: Sequence[Conversation]) -> li
         p = pii.get(contact.id, vault.EMPTY_CONTACT)
         out.append(
             ConversationOut(
-                id=str(c.id), number=c.number, inbox_id=str(c.inbox_id), channel=channels.get(c.inbox_id, ""),
+                id=str(c.id),
+                number=c.number,
+                inbox_id=str(c.inbox_id),
+                channel=channels.get(c.inbox_id, ""),
                 contact=ContactSummary(
-                    id=str(contact.id), name=p.name, email=p.email, phone=p.phone, locale=contact.locale,
-                    region=contact.region, erased=contact.erased_at is not None,
+                    id=str(contact.id),
+                    name=p.name,
+                    email=p.email,
+                    phone=p.phone,
+                    locale=contact.locale,
+                    region=contact.region,
+                    erased=contact.erased_at is not None,
                 ),
-                status=c.status, priority=c.priority,
+                status=c.status,
+                priority=c.priority,
                 assignee_id=str(c.assignee_id) if c.assignee_id else None,
                 team_id=str(c.team_id) if c.team_id else None,
-                language=c.language, tags=list(c.tags), custom_attributes=dict(c.custom_attributes),
-                subject=c.subject, snoozed_until=c.snoozed_until, sla=c.sla, routing=c.routing,
-                last_activity_at=c.last_activity_at, last_incoming_at=c.last_incoming_at,
-                first_response_at=c.first_response_at, resolved_at=c.resolved_at, created_at=c.created_at,
+                language=c.language,
+                tags=list(c.tags),
+                custom_attributes=dict(c.custom_attributes),
+                subject=c.subject,
+                snoozed_until=c.snoozed_until,
+                sla=c.sla,
+                routing=c.routing,
+                last_activity_at=c.last_activity_at,
+                last_incoming_at=c.last_incoming_at,
+                first_response_at=c.first_response_at,
+                resolved_at=c.resolved_at,
+                created_at=c.created_at,
             )
         )
     return out
@@ -124,9 +147,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 async def list_conversations(
-    session: AsyncSession, *, principal: Principal, filters: ConversationFilter, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    filters: ConversationFilter,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Conversation], str | None]:
-    stmt: Select[tuple[Conversation]] = select(Conversation).where(visible_to(principal))
+    stmt = select(Conversation).where(visible_to(principal))
     if filters.status:
         stmt = stmt.where(Conversation.status == filters.status)
     if filters.inbox_id:
@@ -139,16 +167,20 @@ async def list_conversations(
         stmt = stmt.where(Conversation.team_id == filters.team_id)
     if filters.language:
         stmt = stmt.where(
-            or_(Conversation.language == filters.language, Conversation.language.like(filters.language + "-%"))
+            or_(
+                Conversation.language == filters.language, Conversation.language.like(filters.language + "-%")
+            )
         )
     if filters.priority:
         stmt = stmt.where(Conversation.priority == filters.priority)
     if filters.tag:
         stmt = stmt.where(Conversation.tags.contains([filters.tag]))
     if filters.q:
-        regions = set(await session.scalars(
-            select(Contact.region).where(Contact.workspace_id == principal.workspace_id).distinct()
-        ))
+        regions = set(
+            await session.scalars(
+                select(Contact.region).where(Contact.workspace_id == principal.workspace_id).distinct()
+            )
+        )
         ids = await vault.search_conversations(
             session, workspace_id=principal.workspace_id, regions=regions, query=filters.q, limit=1000
         )
@@ -176,10 +208,15 @@ def event_scope(conversation: Conversation) -> dict[str, Any]:
 
 
 async def _check_assignee(session: AsyncSession, workspace_id: uuid.UUID, agent_id: uuid.UUID) -> Agent:
-    agent = await session.scalar(select(Agent).where(Agent.id == agent_id, Agent.workspace_id == workspace_id))
+    agent = await session.scalar(
+        select(Agent).where(Agent.id == agent_id, Agent.workspace_id == workspace_id)
+    )
     if agent is None or agent.deactivated_at is not None:
-        raise ProblemError(422, "assignee_id: no such active agent in this workspace",
-                           errors=[{"pointer": "/assignee_id", "message": "unknown agent"}])
+        raise ProblemError(
+            422,
+            "assignee_id: no such active agent in this workspace",
+            errors=[{"pointer": "/assignee_id", "message": "unknown agent"}],
+        )
     return agent
 
 
@@ -188,7 +225,7 @@ async def assign_conversation(
     session: AsyncSession,
     conversation: Conversation,
     agent_id: uuid.UUID | None,
-    team_id: uuid.UUID | None | object = ...,
+    team_id: uuid.UUID | object | None = ...,
     reason: str,
     actor_id: uuid.UUID | None,
 ) -> None:
@@ -206,9 +243,15 @@ async def assign_conversation(
     }
     if previous != agent_id:
         await publish(
-            session, workspace_id=conversation.workspace_id, type="conversation.assigned",
-            payload={"conversation_id": str(conversation.id), "assignee_id": str(agent_id) if agent_id else None,
-                     "previous_assignee_id": str(previous) if previous else None, "reason": reason},
+            session,
+            workspace_id=conversation.workspace_id,
+            type="conversation.assigned",
+            payload={
+                "conversation_id": str(conversation.id),
+                "assignee_id": str(agent_id) if agent_id else None,
+                "previous_assignee_id": str(previous) if previous else None,
+                "reason": reason,
+            },
             **event_scope(conversation),
         )
 
@@ -223,22 +266,31 @@ async def update_conversation(
             select(Team).where(Team.id == data.team_id, Team.workspace_id == principal.workspace_id)
         )
         if team is None:
-            raise ProblemError(422, "team_id: no such team in this workspace",
-                               errors=[{"pointer": "/team_id", "message": "unknown team"}])
+            raise ProblemError(
+                422,
+                "team_id: no such team in this workspace",
+                errors=[{"pointer": "/team_id", "message": "unknown team"}],
+            )
     if "assignee_id" in changes:
         if data.assignee_id is not None:
             await _check_assignee(session, principal.workspace_id, data.assignee_id)
         await assign_conversation(
-            session=session, conversation=conversation, agent_id=data.assignee_id,
-            team_id=data.team_id if "team_id" in changes else ..., reason="assigned by hand",
+            session=session,
+            conversation=conversation,
+            agent_id=data.assignee_id,
+            team_id=data.team_id if "team_id" in changes else ...,
+            reason="assigned by hand",
             actor_id=principal.agent_id,
         )
     elif "team_id" in changes:
         conversation.team_id = data.team_id
     if data.status is not None and data.status != conversation.status:
         if data.status == "snoozed" and data.snoozed_until is None:
-            raise ProblemError(422, "snoozed_until: required when status is snoozed",
-                               errors=[{"pointer": "/snoozed_until", "message": "required"}])
+            raise ProblemError(
+                422,
+                "snoozed_until: required when status is snoozed",
+                errors=[{"pointer": "/snoozed_until", "message": "required"}],
+            )
         conversation.status = data.status
         conversation.resolved_at = utcnow() if data.status == "resolved" else None
         conversation.snoozed_until = data.snoozed_until if data.status == "snoozed" else None
@@ -252,9 +304,15 @@ async def update_conversation(
         conversation.custom_attributes = data.custom_attributes
     conversation.updated_at = utcnow()
     await publish(
-        session, workspace_id=conversation.workspace_id, type="conversation.updated",
-        payload={"conversation_id": str(conversation.id), "fields": sorted(changes),
-                 "status": conversation.status, "priority": conversation.priority},
+        session,
+        workspace_id=conversation.workspace_id,
+        type="conversation.updated",
+        payload={
+            "conversation_id": str(conversation.id),
+            "fields": sorted(changes),
+            "status": conversation.status,
+            "priority": conversation.priority,
+        },
         **event_scope(conversation),
     )
     await session.commit()

@@ -18,9 +18,9 @@ from meridian.config import get_settings
 
 def derive_key(purpose: str, *, secret: str | None = None) -> bytes:
     material = (secret or get_settings().resolved_secret_key()).encode()
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"meridian", info=purpose.encode()
-    ).derive(material)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"meridian", info=purpose.encode()).derive(
+        material
+    )
 
 
 @lru_cache(maxsize=8)

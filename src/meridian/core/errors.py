@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import uuid
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request

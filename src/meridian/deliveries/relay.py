@@ -47,8 +47,14 @@ def backoff_delay(attempt: int, retry_after: float | None) -> float:
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, *, concurrency: int = 8, poll_interval: float = 2.0,
-                 http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        concurrency: int = 8,
+        poll_interval: float = 2.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self._db = db
         self._concurrency = concurrency
         self._poll_interval = poll_interval
@@ -150,8 +156,15 @@ class OutboxRelay:
             delivery = await session.get(Delivery, delivery_id, with_for_update=True)
             assert delivery is not None
             if result is not None:
-                session.add(DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts,
-                                            started_at=started, finished_at=utcnow(), outcome="ok"))
+                session.add(
+                    DeliveryAttempt(
+                        delivery_id=delivery.id,
+                        number=delivery.attempts,
+                        started_at=started,
+                        finished_at=utcnow(),
+                        outcome="ok",
+                    )
+                )
                 await record_success(session, delivery=delivery, external_id=result.external_id)
                 metrics.DELIVERIES.labels(channel=inbox.channel, outcome="delivered").inc()
                 await session.commit()
@@ -159,15 +172,31 @@ class OutboxRelay:
                 assert error is not None
                 await self._finish(session, delivery, started, error, channel=inbox.channel)
 
-    async def _finish(self, session: AsyncSession, delivery: Delivery, started: datetime,
-                      error: DeliveryError, channel: str = "") -> None:
+    async def _finish(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        started: datetime,
+        error: DeliveryError,
+        channel: str = "",
+    ) -> None:
         permanent = error.permanent or delivery.attempts >= MAX_ATTEMPTS
-        session.add(DeliveryAttempt(
-            delivery_id=delivery.id, number=delivery.attempts, started_at=started, finished_at=utcnow(),
-            outcome="permanent" if error.permanent else "transient", http_status=error.http_status,
-            error=str(error)[:2000],
-        ))
-        retry_at = None if permanent else utcnow() + timedelta(seconds=backoff_delay(delivery.attempts, error.retry_after))
+        session.add(
+            DeliveryAttempt(
+                delivery_id=delivery.id,
+                number=delivery.attempts,
+                started_at=started,
+                finished_at=utcnow(),
+                outcome="permanent" if error.permanent else "transient",
+                http_status=error.http_status,
+                error=str(error)[:2000],
+            )
+        )
+        retry_at = (
+            None
+            if permanent
+            else utcnow() + timedelta(seconds=backoff_delay(delivery.attempts, error.retry_after))
+        )
         await record_failure(session, delivery=delivery, error=str(error), retry_at=retry_at)
         metrics.DELIVERIES.labels(channel=channel, outcome="failed" if permanent else "retrying").inc()
         await session.commit()
@@ -176,11 +205,13 @@ class OutboxRelay:
 async def pending_count(db: Database) -> tuple[int, float]:
     """Queue depth and the age in seconds of the oldest due delivery (for /metrics)."""
     async with db.session() as session:
-        row = (await session.execute(
-            select(text("count(*)"), text("min(created_at)")).select_from(Delivery).where(
-                Delivery.state.in_(("pending", "retrying"))
+        row = (
+            await session.execute(
+                select(text("count(*)"), text("min(created_at)"))
+                .select_from(Delivery)
+                .where(Delivery.state.in_(("pending", "retrying")))
             )
-        )).one()
+        ).one()
     count, oldest = int(row[0]), row[1]
     age = (utcnow() - oldest).total_seconds() if oldest else 0.0
     return count, age

@@ -61,7 +61,10 @@ async def events(
                     async with get_database().session() as session:
                         missed = await session.scalars(
                             select(DomainEvent)
-                            .where(DomainEvent.workspace_id == principal.workspace_id, DomainEvent.id > resume_from)
+                            .where(
+                                DomainEvent.workspace_id == principal.workspace_id,
+                                DomainEvent.id > resume_from,
+                            )
                             .order_by(DomainEvent.id)
                             .limit(REPLAY_LIMIT)
                         )

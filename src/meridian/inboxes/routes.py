@@ -23,12 +23,16 @@ async def create_inbox(data: InboxCreate, principal: AdminPrincipal, session: Se
 
 @router.get("/inboxes/{inbox_id}", response_model=InboxOut)
 async def get_inbox(inbox_id: str, principal: CurrentPrincipal, session: Session) -> InboxOut:
-    inbox = await service.get_inbox(session, workspace_id=principal.workspace_id, inbox_id=path_id(inbox_id, "inbox"))
+    inbox = await service.get_inbox(
+        session, workspace_id=principal.workspace_id, inbox_id=path_id(inbox_id, "inbox")
+    )
     return service.to_out(inbox)
 
 
 @router.patch("/inboxes/{inbox_id}", response_model=InboxOut)
-async def update_inbox(inbox_id: str, data: InboxUpdate, principal: AdminPrincipal, session: Session) -> InboxOut:
+async def update_inbox(
+    inbox_id: str, data: InboxUpdate, principal: AdminPrincipal, session: Session
+) -> InboxOut:
     return await service.update_inbox(
         session=session, principal=principal, inbox_id=path_id(inbox_id, "inbox"), data=data
     )

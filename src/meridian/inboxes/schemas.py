@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field
 
 from meridian.core.schemas import Name, StrictModel
 
-ChannelKind = Literal["api", "email", "webchat", "whatsapp", "messenger", "instagram", "telegram", "line", "sms"]
+ChannelKind = Literal[
+    "api", "email", "webchat", "whatsapp", "messenger", "instagram", "telegram", "line", "sms"
+]
 BotMode = Literal["off", "always", "outside_hours"]
 
 

@@ -72,7 +72,11 @@ def _validate_config(channel: str, merged: dict[str, Any]) -> tuple[dict[str, An
         model = adapter.config_model.model_validate(merged)
     except ValidationError as exc:
         errors = [
-            {"pointer": "/config/" + "/".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+            {
+                "pointer": "/config/" + "/".join(str(p) for p in e["loc"]),
+                "message": e["msg"],
+                "type": e["type"],
+            }
             for e in exc.errors()
         ]
         first = errors[0]
@@ -84,14 +88,18 @@ def _validate_config(channel: str, merged: dict[str, Any]) -> tuple[dict[str, An
 
 
 async def get_inbox(session: AsyncSession, *, workspace_id: uuid.UUID, inbox_id: uuid.UUID) -> Inbox:
-    inbox = await session.scalar(select(Inbox).where(Inbox.id == inbox_id, Inbox.workspace_id == workspace_id))
+    inbox = await session.scalar(
+        select(Inbox).where(Inbox.id == inbox_id, Inbox.workspace_id == workspace_id)
+    )
     if inbox is None:
         raise NotFound("inbox")
     return inbox
 
 
 async def list_inboxes(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[Inbox]:
-    return list(await session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id).order_by(Inbox.name)))
+    return list(
+        await session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id).order_by(Inbox.name))
+    )
 
 
 async def create_inbox(*, session: AsyncSession, principal: Principal, data: InboxCreate) -> InboxOut:
@@ -116,8 +124,12 @@ async def create_inbox(*, session: AsyncSession, principal: Principal, data: Inb
     )
     session.add(inbox)
     await session.flush()
-    await publish(session, workspace_id=principal.workspace_id, type="inbox.created",
-                  payload={"inbox_id": str(inbox.id), "channel": inbox.channel})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="inbox.created",
+        payload={"inbox_id": str(inbox.id), "channel": inbox.channel},
+    )
     await session.commit()
     return to_out(inbox, generated)
 
@@ -141,7 +153,11 @@ async def update_inbox(
         inbox.name = data.name
     if data.bot_mode is not None:
         inbox.bot_mode = data.bot_mode
-    await publish(session, workspace_id=principal.workspace_id, type="inbox.updated",
-                  payload={"inbox_id": str(inbox.id), "fields": sorted(changes)})
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="inbox.updated",
+        payload={"inbox_id": str(inbox.id), "fields": sorted(changes)},
+    )
     await session.commit()
     return to_out(inbox)

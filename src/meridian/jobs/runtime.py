@@ -30,8 +30,7 @@ class Workers:
 
     async def start(self) -> None:
         self._pool = AsyncConnectionPool(
-            self._db.psycopg_conninfo(), min_size=1, max_size=self._concurrency + 2, open=False,
-            kwargs={"autocommit": True},
+            self._db.psycopg_conninfo(), min_size=1, max_size=self._concurrency + 2, open=False
         )
         await self._pool.open(wait=True, timeout=30)
         await job_app.open_async(self._pool)

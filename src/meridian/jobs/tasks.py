@@ -22,12 +22,17 @@ async def recover_stalled_jobs(context: JobContext, timestamp: int) -> int:
     the job would stay ``doing`` forever. Retrying it is safe because every
     Meridian job is idempotent by design (it receives ids and re-reads state).
     """
-    manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
-    count = 0
-    for job in stalled:
-        await manager.retry_job(job)
-        count += 1
+    count = await recover_stalled(context.app, seconds_since_heartbeat=STALLED_AFTER_SECONDS)
     if count:
         log.warning("re-queued stalled jobs", extra={"count": count})
+    return count
+
+
+async def recover_stalled(app: object, *, seconds_since_heartbeat: float) -> int:
+    """The body of ``recover_stalled_jobs``, callable with a shorter threshold (tests, CLI)."""
+    manager = app.job_manager  # type: ignore[attr-defined]
+    count = 0
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat):
+        await manager.retry_job(job)
+        count += 1
     return count

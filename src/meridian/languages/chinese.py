@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import hanzidentifier  # type: ignore[import-untyped]
-from hanzidentifier import helpers as _hanzi  # type: ignore[import-untyped]
+from hanzidentifier import helpers as _hanzi
 
 # Characters that exist in only one of the two systems (CC-CEDICT, via hanzidentifier).
-_TRADITIONAL_ONLY: frozenset[str] = frozenset(
-    _hanzi.TRADITIONAL_CHARACTERS - _hanzi.SIMPLIFIED_CHARACTERS
-)
-_SIMPLIFIED_ONLY: frozenset[str] = frozenset(
-    _hanzi.SIMPLIFIED_CHARACTERS - _hanzi.TRADITIONAL_CHARACTERS
-)
+_TRADITIONAL_ONLY: frozenset[str] = frozenset(_hanzi.TRADITIONAL_CHARACTERS - _hanzi.SIMPLIFIED_CHARACTERS)
+_SIMPLIFIED_ONLY: frozenset[str] = frozenset(_hanzi.SIMPLIFIED_CHARACTERS - _hanzi.TRADITIONAL_CHARACTERS)
 
 
 def chinese_variant(text: str, *, preferred: Sequence[str] = ()) -> tuple[str, bool]:

@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lingua import ConfidenceValue, IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+from lingua import (
+    ConfidenceValue,
+    IsoCode639_1,
+    Language,
+    LanguageDetector,
+    LanguageDetectorBuilder,
+)
 
 from meridian.languages.chinese import chinese_variant
 from meridian.languages.cleanup import clean_for_detection, information_score

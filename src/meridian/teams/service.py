@@ -33,15 +33,22 @@ async def get_team(session: AsyncSession, *, workspace_id: uuid.UUID, team_id: u
 
 
 async def list_teams(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[Team]:
-    return list(await session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name)))
+    return list(
+        await session.scalars(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name))
+    )
 
 
 async def create_team(*, session: AsyncSession, principal: Principal, data: TeamCreate) -> TeamOut:
     team = Team(workspace_id=principal.workspace_id, **data.model_dump())
     session.add(team)
     await session.flush()
-    await publish(session, workspace_id=principal.workspace_id, type="team.created",
-                  payload={"team_id": str(team.id)}, team_id=team.id)
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="team.created",
+        payload={"team_id": str(team.id)},
+        team_id=team.id,
+    )
     await session.commit()
     return to_out(team)
 
@@ -55,7 +62,12 @@ async def update_team(
         # business_hours/holidays may be set to null on purpose (always open / none).
         if value is not None or key in ("business_hours", "holidays", "region"):
             setattr(team, key, value)
-    await publish(session, workspace_id=principal.workspace_id, type="team.updated",
-                  payload={"team_id": str(team.id), "fields": sorted(changes)}, team_id=team.id)
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="team.updated",
+        payload={"team_id": str(team.id), "fields": sorted(changes)},
+        team_id=team.id,
+    )
     await session.commit()
     return to_out(team)

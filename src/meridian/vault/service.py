@@ -64,13 +64,11 @@ async def put_contact(
 
 
 async def update_contact(
-    session: AsyncSession, *, contact_id: uuid.UUID, region: str, changes: dict[str, Any]
+    session: AsyncSession, *, contact_id: uuid.UUID, region: str, changes: dict[str, object]
 ) -> None:
     if changes:
         db = _region_session(session, region)
-        await db.execute(
-            update(VaultContact).where(VaultContact.contact_id == contact_id).values(**changes)
-        )
+        await db.execute(update(VaultContact).where(VaultContact.contact_id == contact_id).values(**changes))
 
 
 async def get_contacts(
@@ -153,9 +151,7 @@ async def set_message_translation(
 ) -> None:
     db = _region_session(session, region)
     await db.execute(
-        update(VaultMessage)
-        .where(VaultMessage.message_id == message_id)
-        .values(translation=translation)
+        update(VaultMessage).where(VaultMessage.message_id == message_id).values(translation=translation)
     )
 
 

@@ -57,6 +57,10 @@ def _visit(part: Message, parts: BodyParts, defects: list[str], depth: int) -> N
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         data = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    if content_type.startswith("multipart/"):
+        # Its boundary never appeared, so the parser kept the whole body as one
+        # string: showing that text beats showing nothing.
+        content_type = "text/plain"
     disposition = (part.get_content_disposition() or "").lower()
     is_body_type = content_type in ("text/plain", "text/html")
     if is_body_type and disposition != "attachment" and not part.get_filename():

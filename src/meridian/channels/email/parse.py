@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 
 from meridian.channels.base import InboundAttachment, InboundContact, InboundMessage
 from meridian.channels.email.body import BodyParts, ParsedAttachment, collect_body
+from meridian.channels.email.charsets import decode_bytes
 from meridian.channels.email.headers import (
     Address,
     decode_header_value,
@@ -71,12 +72,45 @@ def parse_email(raw: bytes) -> ParsedEmail:
     try:
         return _parse(raw, policy.default)
     except Exception as exc:
-        # policy.default parses headers strictly and lazily, and some malformed
-        # values make it raise; compat32 reads the same structure leniently.
+        # policy.default parses headers strictly, and some malformed values make it
+        # raise (e.g. a parameter name with no value); compat32 is lenient.
+        failure = f"default email policy failed: {type(exc).__name__}: {exc}"
+    try:
         fallback = _parse(raw, policy.compat32)
-        fallback.defects.insert(0, f"default email policy failed: {type(exc).__name__}: {exc}")
-        fallback.malformed = True
-        return fallback
+    except Exception as exc:
+        return _unparsed(raw, [failure, f"compat32 failed: {type(exc).__name__}: {exc}"])
+    fallback.defects.insert(0, failure)
+    fallback.malformed = True
+    return fallback
+
+
+def _unparsed(raw: bytes, defects: list[str]) -> ParsedEmail:
+    """Nothing could read the structure: keep the bytes and show them as text."""
+    return ParsedEmail(
+        message_id=_synthetic_id(raw),
+        subject="",
+        sender=None,
+        to=[],
+        cc=[],
+        reply_to=[],
+        in_reply_to=[],
+        references=[],
+        date=None,
+        text=decode_bytes(raw, None).text,
+        html=None,
+        attachments=[],
+        headers=[],
+        raw=raw,
+        message=Message(),
+        message_id_synthesized=True,
+        malformed=True,
+        defects=defects,
+    )
+
+
+def _synthetic_id(raw: bytes) -> str:
+    # Stable, so a message fetched twice (IMAP resync) still dedupes on Message-ID.
+    return f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
 
 
 def _parse(raw: bytes, parse_policy: Policy) -> ParsedEmail:
@@ -97,7 +131,7 @@ def _parse(raw: bytes, parse_policy: Policy) -> ParsedEmail:
     synthesized = message_id is None
     if message_id is None:
         defects.append("no Message-ID; synthesized one from the raw bytes")
-        message_id = f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
+        message_id = _synthetic_id(raw)
 
     body = collect_body(message, defects)
     html = "\n".join(body.html) if body.html else None

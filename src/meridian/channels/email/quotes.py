@@ -19,6 +19,8 @@ _WROTE = (
     r"|写道|寫道|のメッセージ|のメール|님이\s*작성"
 )
 _ATTRIBUTION = re.compile(rf"(?:{_WROTE})\s*[:：]?\s*$", re.IGNORECASE)
+# Japanese clients' "<name> のメッセージ:" ("<name>'s message:") is never prose.
+_UNAMBIGUOUS = re.compile(r"(?:のメッセージ|のメール)\s*[:：]\s*$")
 # Words that open an attribution line: On, Am, Le, El, Em, Il, Op, Den, Dne, Dnia, 在...
 _ATTRIBUTION_START = re.compile(
     r"^(?:(?:on|am|le|el|em|il|op|den|dne|dnia|в)\b|在|於|[\d(])", re.IGNORECASE
@@ -107,6 +109,8 @@ def _is_attribution(line: str) -> bool:
     if len(line) > 300:
         return False
     if _ADDRESS_COLON.search(line) and (_ATTRIBUTION_START.search(line) or re.search(r"\d", line)):
+        return True
+    if _UNAMBIGUOUS.search(line):
         return True
     if not _ATTRIBUTION.search(line):
         return False

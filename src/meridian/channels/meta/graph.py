@@ -119,7 +119,8 @@ def classify_graph_error(response: httpx.Response) -> DeliveryError:
     if code is not None and subcode == _WINDOW_SUBCODE:
         explanation, permanent = _WINDOW_TEXT, True
     elif status >= 500 or status in (408, 429):
-        explanation, permanent = _TRANSIENT.get(code or 0, "Meta's API failed"), False
+        fallback = "Meta asked to slow down" if status == 429 else "Meta's API failed"
+        explanation, permanent = _TRANSIENT.get(code or 0, fallback), False
     elif code in _TRANSIENT:
         explanation, permanent = _TRANSIENT[code], False
     elif code in _PERMANENT:

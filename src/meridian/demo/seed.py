@@ -1,0 +1,208 @@
+"""The multinational demo workspace that ``meridian demo`` starts with."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from meridian.agents.models import Agent, AgentTeam
+from meridian.auth.passwords import hash_password
+from meridian.channels.base import InboundContact, InboundMessage
+from meridian.channels.ingest import ingest_message
+from meridian.config import get_settings
+from meridian.core.crypto import encrypt_json
+from meridian.db.engine import Database
+from meridian.inboxes.models import Inbox
+from meridian.teams.models import Team
+from meridian.workspaces.models import Workspace
+
+DEMO_WORKSPACE = "Globex Worldwide (demo)"
+DEMO_PASSWORD = "meridian-demo"  # noqa: S105 - printed on purpose: it is a demo
+WEEKDAYS_9_TO_6 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+DEMO_APP_SECRET = "demo-app-secret"  # noqa: S105 - the built-in vendor sandbox signs with it
+
+TEAMS = [
+    ("Berlin", "Europe/Berlin", ["de", "en", "fr"], {"country": "DE", "subdivision": "BE"}, "eu"),
+    ("Shanghai", "Asia/Shanghai", ["zh-Hans", "zh-Hant", "ja", "ko", "en"], {"country": "CN"}, "cn"),
+    ("Mexico City", "America/Mexico_City", ["es", "pt", "en"], {"country": "MX"}, "latam"),
+]
+AGENTS = [
+    ("admin@demo.meridian.dev", "Alex Admin", "admin", ["en"], "en", "Europe/Berlin", None),
+    ("james@demo.meridian.dev", "James Carter", "supervisor", ["en", "fr"], "en", "Europe/London", None),
+    ("lena@demo.meridian.dev", "Lena Vogel", "agent", ["de", "en"], "de", "Europe/Berlin", "Berlin"),
+    (
+        "wei@demo.meridian.dev",
+        "Wei Zhang",
+        "agent",
+        ["zh-Hans", "en", "ja"],
+        "zh-Hans",
+        "Asia/Shanghai",
+        "Shanghai",
+    ),
+    (
+        "sofia@demo.meridian.dev",
+        "Sofía Ramírez",
+        "agent",
+        ["es", "pt", "en"],
+        "es",
+        "America/Mexico_City",
+        "Mexico City",
+    ),
+    ("emma@demo.meridian.dev", "Emma Wilson", "agent", ["en"], "en", "America/Mexico_City", "Mexico City"),
+]
+# (inbox, sender id, name, locale, text)
+CONVERSATIONS = [
+    (
+        "whatsapp",
+        "5215512345678",
+        "Mariana López",
+        "es",
+        "Hola, mi pedido #4821 no ha llegado todavía y ya pasaron dos semanas. ¿Me pueden ayudar?",
+    ),
+    (
+        "whatsapp",
+        "5511987654321",
+        "João Pereira",
+        "pt",
+        "Oi! Posso trocar o tamanho do tênis que comprei ontem?",
+    ),
+    (
+        "api",
+        "cust-de-1001",
+        "Jonas Becker",
+        "de",
+        "Guten Tag, die Rechnung für Bestellung 7730 fehlt. Können Sie sie mir bitte schicken?",
+    ),
+    ("api", "cust-jp-2002", "佐藤 花子", "ja", "返品したいのですが、手続きを教えてください。"),
+    ("api", "cust-cn-3003", "李伟", "zh-Hans", "你好，我的订单显示已发货，但是物流信息三天没有更新了。"),
+    ("api", "cust-fr-4004", "Camille Martin", "fr", "Bonjour, est-ce que vous livrez en Belgique ?"),
+    ("api", "cust-ar-5005", "ليلى حسن", "ar", "مرحبا، أريد استرداد المبلغ لأن المنتج وصل تالفاً."),
+    (
+        "api",
+        "cust-us-6006",
+        "Chris Miller",
+        "en",
+        "Hi, I was charged twice for order 9912. Please refund one.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    workspace_id: str
+    logins: list[tuple[str, str, str]]
+    created: bool
+
+
+def sandbox_signature(body: bytes) -> str:
+    return "sha256=" + hmac.new(DEMO_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def seed_demo(db: Database) -> DemoInfo:
+    """Create the demo workspace once; later runs reuse it."""
+    logins = [(email, DEMO_PASSWORD, role) for email, _, role, *_ in AGENTS]
+    async with db.session() as session:
+        existing = await session.scalar(select(Workspace).where(Workspace.name == DEMO_WORKSPACE))
+        if existing is not None:
+            return DemoInfo(str(existing.id), logins, created=False)
+        workspace = Workspace(
+            name=DEMO_WORKSPACE,
+            default_locale="en",
+            settings={},
+            languages=["en", "es", "pt", "de", "fr", "ja", "zh-Hans", "zh-Hant", "ko", "ar"],
+        )
+        session.add(workspace)
+        await session.flush()
+        teams: dict[str, Team] = {}
+        for name, tz, languages, holidays, region in TEAMS:
+            team = Team(
+                workspace_id=workspace.id,
+                name=name,
+                timezone=tz,
+                languages=languages,
+                business_hours=WEEKDAYS_9_TO_6,
+                holidays=holidays,
+                region=region,
+            )
+            session.add(team)
+            teams[name] = team
+        await session.flush()
+        password_hash = hash_password(DEMO_PASSWORD)
+        for email, name, role, languages, locale, tz, team_name in AGENTS:
+            agent = Agent(
+                workspace_id=workspace.id,
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                role=role,
+                languages=languages,
+                locale=locale,
+                timezone=tz,
+                skills=[],
+                max_concurrent=8,
+                availability="online",
+            )
+            session.add(agent)
+            await session.flush()
+            if team_name:
+                session.add(AgentTeam(agent_id=agent.id, team_id=teams[team_name].id))
+        base = get_settings().public_url.rstrip("/")
+        whatsapp = Inbox(
+            workspace_id=workspace.id,
+            name="WhatsApp Global",
+            channel="whatsapp",
+            team_id=None,
+            bot_mode="off",
+            config={"phone_number_id": "100200300400500", "api_base_url": f"{base}/demo/vendor/graph"},
+            secrets_encrypted=encrypt_json(
+                {"access_token": "demo-token", "app_secret": DEMO_APP_SECRET, "verify_token": "demo-verify"}
+            ),
+            state={},
+        )
+        api = Inbox(
+            workspace_id=workspace.id,
+            name="Web shop (API)",
+            channel="api",
+            team_id=None,
+            bot_mode="off",
+            config={},
+            secrets_encrypted=None,
+            state={},
+        )
+        session.add_all([whatsapp, api])
+        await session.flush()
+        inboxes = {"whatsapp": whatsapp, "api": api}
+        for index, (kind, sender, name, locale, text) in enumerate(CONVERSATIONS):
+            await ingest_message(
+                session,
+                inbox=inboxes[kind],
+                msg=InboundMessage(
+                    external_id=f"demo-{index}",
+                    contact=InboundContact(
+                        identifier=sender,
+                        name=name,
+                        locale=locale,
+                        phone=f"+{sender}" if kind == "whatsapp" else None,
+                    ),
+                    body=text,
+                ),
+            )
+        await session.commit()
+        return DemoInfo(str(workspace.id), logins, created=True)
+
+
+def print_demo_banner(info: DemoInfo, *, base_url: str) -> None:
+    lines = [
+        "",
+        "Meridian demo is starting" + (" (new workspace seeded)" if info.created else ""),
+        f"  Console:   {base_url}/",
+        f"  API docs:  {base_url}/api/docs",
+        f"  Health:    {base_url}/readyz",
+        "  Sign in with any of (password for all: " + DEMO_PASSWORD + "):",
+        *[f"    {email:<28} {role}" for email, _, role in info.logins],
+        "",
+    ]
+    print("\n".join(lines), flush=True)
