@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from meridian import __version__
 from meridian.agents.routes import router as agents_router
 from meridian.channels.routes import api_router as channels_api_router
 from meridian.channels.routes import webhook_router
+from meridian.channels.webchat.routes import router as webchat_router
 from meridian.config import get_settings
+from meridian.console.routes import STATIC_DIR
+from meridian.console.routes import router as console_router
 from meridian.contacts.routes import router as contacts_router
 from meridian.conversations.routes import router as conversations_router
 from meridian.core.errors import install_error_handlers
@@ -88,11 +92,14 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhook_router)
+    app.include_router(webchat_router)
     if demo:
         from meridian.demo.sandbox import router as sandbox_router
 
         app.include_router(sandbox_router)
     app.include_router(ops_router)
+    app.include_router(console_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -1,0 +1,40 @@
+"""Who is looking at a console page: the session cookie's principal, or a trip to /login."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from meridian.auth.deps import optional_principal
+from meridian.auth.service import Principal
+from meridian.core.errors import ProblemError
+
+LOGIN_PATH = "/login"
+
+
+async def page_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Principal:
+    if principal is not None:
+        return principal
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    location = f"{LOGIN_PATH}?next={quote(target, safe='')}"
+    if request.headers.get("hx-request"):
+        # htmx follows a 303 inside its XHR and would paste the login form into the
+        # list; HX-Redirect makes it navigate the whole page instead.
+        raise ProblemError(401, "sign in first", headers={"HX-Redirect": location})
+    raise ProblemError(303, "sign in first", headers={"Location": location})
+
+
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site paths: an open redirect after sign-in is a phishing tool."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"

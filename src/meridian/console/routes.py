@@ -1,0 +1,207 @@
+"""The agent console's pages: sign-in, the inbox, the profile, and the admin entry.
+
+Routes stay thin: they read the form, call one service, and render a template. The
+conversation screen lives in ``conversation_routes``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from meridian.agents.schemas import AgentOut, AgentUpdate
+from meridian.agents.service import get_agent, list_agents, team_ids_of, to_out, update_agent
+from meridian.auth.deps import Session
+from meridian.auth.service import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    authenticate_password,
+    end_session,
+    start_session,
+)
+from meridian.config import get_settings
+from meridian.console import queries
+from meridian.console.conversation_routes import router as conversation_router
+from meridian.console.deps import PagePrincipal, safe_next
+from meridian.console.i18n import SUPPORTED, negotiate
+from meridian.console.render import render
+from meridian.conversations.service import list_conversations, to_out_many
+
+router = APIRouter(include_in_schema=False)
+router.include_router(conversation_router)
+
+STATIC_DIR = Path(__file__).parent / "static"
+LOGIN_CSRF_COOKIE = "meridian_login_csrf"
+LIST_LIMIT = 50
+
+
+def _secure_cookies() -> bool:
+    return get_settings().public_url.startswith("https://")
+
+
+def _login_page(
+    request: Request, *, token: str, error: str | None, status_code: int, next_url: str
+) -> Response:
+    response = render(
+        request,
+        "login.html",
+        principal=None,
+        status_code=status_code,
+        csrf_token=token,
+        error=error,
+        next_url=next_url,
+    )
+    # Sign-in has no session yet, so its CSRF token is a double-submit cookie.
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure_cookies())
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str | None = None) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    return _login_page(request, token=token, error=None, status_code=200, next_url=safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    session: Session,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return _login_page(
+            request, token=secrets.token_urlsafe(32), error="csrf", status_code=403, next_url=safe_next(next)
+        )
+    agent = await authenticate_password(session, email=email, password=password)
+    if agent is None:
+        return _login_page(
+            request, token=expected, error="credentials", status_code=401, next_url=safe_next(next)
+        )
+    cookie, _ = await start_session(session, agent=agent, user_agent=request.headers.get("user-agent"))
+    await session.commit()
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure_cookies(),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(principal: PagePrincipal, session: Session) -> Response:
+    if principal.session_id is not None:
+        await end_session(session, session_id=principal.session_id)
+        await session.commit()
+    response = RedirectResponse("/login?notice=signed_out", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+async def _list_context(session: Session, principal: PagePrincipal, view: str, status: str) -> dict[str, Any]:
+    status_filter = status if status in queries.STATUSES else None
+    rows, _ = await list_conversations(
+        session,
+        principal=principal,
+        limit=LIST_LIMIT,
+        cursor=None,
+        filters=queries.view_filter(principal, view, status_filter),
+    )
+    return {
+        "view": view,
+        "status": status_filter or "any",
+        "conversations": await to_out_many(session, rows),
+        "counts": await queries.view_counts(session, principal=principal, status=status_filter),
+        "views": queries.views_for(principal),
+        "statuses": queries.STATUSES,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+async def inbox(
+    request: Request, principal: PagePrincipal, session: Session, view: str = "mine", status: str = "open"
+) -> Response:
+    if view not in queries.views_for(principal):
+        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
+    context = await _list_context(session, principal, view, status)
+    return render(request, "inbox.html", principal=principal, **context)
+
+
+@router.get("/inbox/list", response_class=HTMLResponse)
+async def inbox_list(
+    request: Request, principal: PagePrincipal, session: Session, view: str = "mine", status: str = "open"
+) -> Response:
+    if view not in queries.views_for(principal):
+        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
+    context = await _list_context(session, principal, view, status)
+    return render(request, "_inbox_list.html", principal=principal, **context)
+
+
+def _profile_page(
+    request: Request, principal: PagePrincipal, *, agent: AgentOut, error: str | None, status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "profile.html",
+        principal=principal,
+        status_code=status_code,
+        agent=agent,
+        error=error,
+        locales=SUPPORTED,
+        current_locale=negotiate(principal.locale),
+        timezones=sorted(zoneinfo.available_timezones()),
+    )
+
+
+async def _me(session: Session, principal: PagePrincipal) -> AgentOut:
+    agent = await get_agent(session, workspace_id=principal.workspace_id, agent_id=principal.agent_id)
+    return to_out(agent, (await team_ids_of(session, [agent.id]))[agent.id])
+
+
+@router.get("/profile", response_class=HTMLResponse)
+async def profile(request: Request, principal: PagePrincipal, session: Session) -> Response:
+    return _profile_page(request, principal, agent=await _me(session, principal), error=None)
+
+
+@router.post("/profile", response_class=HTMLResponse)
+async def save_profile(
+    request: Request,
+    principal: PagePrincipal,
+    session: Session,
+    locale: Annotated[str, Form()],
+    timezone: Annotated[str, Form()],
+    languages: Annotated[str, Form()] = "",
+) -> Response:
+    spoken = [tag.strip() for tag in languages.replace(";", ",").split(",") if tag.strip()]
+    try:
+        # Stored as BCP 47 (hyphens); catalog directories use CLDR underscores.
+        data = AgentUpdate(locale=locale.replace("_", "-"), timezone=timezone, languages=spoken)
+    except ValidationError:
+        return _profile_page(
+            request, principal, agent=await _me(session, principal), error="invalid", status_code=422
+        )
+    await update_agent(session=session, principal=principal, agent_id=principal.agent_id, data=data)
+    return RedirectResponse("/profile?notice=saved", status_code=303)
+
+
+@router.get("/admin/agents", response_class=HTMLResponse)
+async def admin_agents(request: Request, principal: PagePrincipal, session: Session) -> Response:
+    if not principal.is_admin:
+        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
+    agents = await list_agents(session, workspace_id=principal.workspace_id)
+    return render(request, "admin_agents.html", principal=principal, agents=agents)
