@@ -1,9 +1,11 @@
-"""A private Dovecot IMAP server per test: generated config in a temp dir, loopback
-ports picked at random, one passwd-file user, Maildir storage, a self-signed cert
-for IMAPS/STARTTLS. Needs the dovecot-imapd Debian package (/usr/sbin/dovecot)."""
+"""A private Dovecot IMAP server: generated config in a temp dir, loopback ports
+picked at random, one passwd-file user, Maildir storage, a self-signed cert for
+IMAPS/STARTTLS. Tests share one (a folder each) unless they stop it. Needs the
+dovecot-imapd Debian package (/usr/sbin/dovecot)."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import pwd
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient  # type: ignore[import-untyped]
 
 from meridian.channels.email.config import EmailConfig, Security
 from tests.email.certs import SelfSignedCert, make_cert
@@ -36,6 +38,7 @@ class Dovecot:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.folder = "INBOX"
         self.imap_port = free_port()
         self.imaps_port = free_port()
         self.cert: SelfSignedCert = make_cert(root)
@@ -76,6 +79,7 @@ ssl_cert = <{self.cert.cert_path}
 ssl_key = <{self.cert.key_path}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 mail_location = maildir:{root}/mail/%u
 passdb {{
   driver = passwd-file
@@ -140,12 +144,21 @@ service anvil {{
 
     # --- mail -------------------------------------------------------------------------
 
-    def config(self, security: Security = "none", folder: str = "INBOX") -> EmailConfig:
+    def in_folder(self, folder: str) -> Dovecot:
+        """This server seen through a fresh folder of its own: tests share one
+        server, not mail."""
+        with self.client() as client:
+            client.create_folder(folder)
+        view = copy.copy(self)
+        view.folder = folder
+        return view
+
+    def config(self, security: Security = "none", folder: str | None = None) -> EmailConfig:
         port = self.imaps_port if security == "ssl" else self.imap_port
         return EmailConfig(
             imap_host=self.host,
             imap_port=port,
-            imap_folder=folder,
+            imap_folder=folder or self.folder,
             username=self.user,
             password=self.password,
             security=security,
@@ -160,16 +173,17 @@ service anvil {{
         finally:
             client.logout()
 
-    def append(self, *messages: bytes, folder: str = "INBOX") -> None:
+    def append(self, *messages: bytes, folder: str | None = None) -> None:
         """Deliver over IMAP APPEND: UIDs follow the order given."""
         with self.client() as client:
             for raw in messages:
-                client.append(folder, raw)
+                client.append(folder or self.folder, raw)
 
-    def deliver_to_maildir(self, raw: bytes, folder: str = "INBOX") -> None:
+    def deliver_to_maildir(self, raw: bytes, folder: str | None = None) -> None:
         """Deliver the way an MDA does, even while the server is down: write into
         tmp/, then rename into new/ so the server never sees half a file."""
         box = self.root / "mail" / self.user
+        folder = folder or self.folder
         if folder != "INBOX":
             box = box / f".{folder}"
         for sub in ("tmp", "new", "cur"):

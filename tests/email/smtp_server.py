@@ -94,9 +94,7 @@ async def smtp_server(
             auth_require_tls=tls == "starttls",
         )
 
-    server = await loop.create_server(
-        factory, "127.0.0.1", 0, ssl=server_context if tls == "ssl" else None
-    )
+    server = await loop.create_server(factory, "127.0.0.1", 0, ssl=server_context if tls == "ssl" else None)
     try:
         yield int(server.sockets[0].getsockname()[1])
     finally:

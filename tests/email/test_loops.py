@@ -66,8 +66,7 @@ def test_permanent_bounce(eml: Eml) -> None:
     assert bounce is not None
     assert bounce.failed is True
     assert bounce.original_message_id == (
-        "conv-01943a2b-0000-7e1f-8a9b-0c1d2e3f4a5b.01943a2b-1111-7e1f-8a9b-0c1d2e3f4a5b"
-        "@acme.example"
+        "conv-01943a2b-0000-7e1f-8a9b-0c1d2e3f4a5b.01943a2b-1111-7e1f-8a9b-0c1d2e3f4a5b@acme.example"
     )
     (recipient,) = bounce.recipients
     assert recipient.recipient == "no.such.user@example.org"
@@ -85,8 +84,7 @@ def test_delay_notice_is_not_a_failure(eml: Eml) -> None:
     assert bounce.recipients[0].action == "delayed"
     # Taken from the whole message/rfc822 part this time.
     assert bounce.original_message_id == (
-        "conv-01943a2b-2222-7e1f-8a9b-0c1d2e3f4a5b.01943a2b-3333-7e1f-8a9b-0c1d2e3f4a5b"
-        "@acme.example"
+        "conv-01943a2b-2222-7e1f-8a9b-0c1d2e3f4a5b.01943a2b-3333-7e1f-8a9b-0c1d2e3f4a5b@acme.example"
     )
     assert "Deferred: Connection timed out" in bounce.diagnostic
 

@@ -95,15 +95,11 @@ def test_gb2312_html_alternative_is_sanitized_and_text_prefers_plain(eml: Eml) -
 
 def test_html_only_mail_gets_text_and_loses_scripts_and_trackers(eml: Eml) -> None:
     parsed = parse_email(eml("html_only"))
-    assert parsed.text == (
-        "Hi team,\n\nthe invoice PDF link is broken: invoice 77.\n\nBest,\nAna Souza"
-    )
+    assert parsed.text == ("Hi team,\n\nthe invoice PDF link is broken: invoice 77.\n\nBest,\nAna Souza")
     assert parsed.html is not None
     assert "script" not in parsed.html and "evil.example" not in parsed.html
     assert "track.example" not in parsed.html
-    assert '<a href="https://acme.example/invoices/77" rel="noopener noreferrer nofollow">' in (
-        parsed.html
-    )
+    assert '<a href="https://acme.example/invoices/77" rel="noopener noreferrer nofollow">' in (parsed.html)
 
 
 def test_inline_image_and_attachment(eml: Eml) -> None:
@@ -184,14 +180,9 @@ def test_raw_8bit_headers_and_minus_zero_zone() -> None:
 def test_to_inbound(eml: Eml) -> None:
     parsed = parse_email(eml("outlook_german_reply"))
     inbound = to_inbound(parsed)
-    our_id = (
-        "conv-01943a2b-7c4d-7e1f-8a9b-0c1d2e3f4a5b.01943a2b-9999-7e1f-8a9b-0c1d2e3f4a5b"
-        "@acme.example"
-    )
+    our_id = "conv-01943a2b-7c4d-7e1f-8a9b-0c1d2e3f4a5b.01943a2b-9999-7e1f-8a9b-0c1d2e3f4a5b@acme.example"
     assert inbound.content_type == "email"
-    assert inbound.external_id == (
-        "AM0PR07MB1234ABCD5678EF90@AM0PR07MB1234.eurprd07.prod.outlook.com"
-    )
+    assert inbound.external_id == ("AM0PR07MB1234ABCD5678EF90@AM0PR07MB1234.eurprd07.prod.outlook.com")
     assert inbound.contact.identifier == "max.mustermann@example.de"
     assert inbound.contact.email == "max.mustermann@example.de"
     assert inbound.contact.name == "Mustermann, Max"

@@ -60,9 +60,7 @@ async def test_250_only_after_deliver_stored_it(eml: Eml) -> None:
 async def test_451_when_deliver_fails_so_the_sender_retries(eml: Eml) -> None:
     store = Store(fail=True)
     async with make_smtp_server("127.0.0.1", 0, store.deliver) as server:
-        code, reply = await asyncio.to_thread(
-            send, server.port, eml("koi8r"), ["support@acme.example"]
-        )
+        code, reply = await asyncio.to_thread(send, server.port, eml("koi8r"), ["support@acme.example"])
     assert code == 451
     assert reply.startswith(b"4.3.0")
     assert store.attempts == 1
@@ -75,6 +73,7 @@ async def test_552_when_too_large() -> None:
     async with make_smtp_server("127.0.0.1", 0, store.deliver, max_size=20_000) as server:
         code, _ = await asyncio.to_thread(send, server.port, big, ["support@acme.example"])
         assert code == 552
+
         # A client that honours the advertised SIZE is refused before sending the data.
         def sendmail() -> None:
             with smtplib.SMTP("127.0.0.1", server.port, timeout=5) as client:

@@ -51,9 +51,7 @@ async def test_sends_a_threaded_utf8_reply_with_html_and_attachment() -> None:
     async with smtp_server(handler) as port:
         message = outbound(
             attachments=(
-                OutboundAttachment(
-                    "Lieferschein März.pdf", "application/pdf", "https://x/1", b"%PDF-1.4 x"
-                ),
+                OutboundAttachment("Lieferschein März.pdf", "application/pdf", "https://x/1", b"%PDF-1.4 x"),
                 OutboundAttachment("gross.zip", "application/zip", "https://files.example/2"),
             )
         )
@@ -73,9 +71,7 @@ async def test_sends_a_threaded_utf8_reply_with_html_and_attachment() -> None:
     mail = received.message
     assert mail["Message-ID"] == f"<conv-{CONV}.{MSG}@acme.example>"
     assert mail["In-Reply-To"] == "<AM0PR07MB1234@eurprd07.prod.outlook.com>"
-    assert mail["References"] == (
-        "<root@acme.example> <AM0PR07MB1234@eurprd07.prod.outlook.com>"
-    )
+    assert mail["References"] == ("<root@acme.example> <AM0PR07MB1234@eurprd07.prod.outlook.com>")
     assert mail["Subject"] == "Re: Ihre Bestellung [#1234]"
     assert mail["From"].addresses[0].display_name == "Sabine Schröder (ACME)"
     assert mail["Auto-Submitted"] is None
@@ -136,9 +132,7 @@ async def test_wrong_password_is_permanent_with_the_server_text() -> None:
     handler = RecordingHandler(credentials=("support@acme.example", "right"))
     async with smtp_server(handler) as port:
         with pytest.raises(DeliveryError) as caught:
-            await send_email(
-                config(port, username="support@acme.example", password="wrong"), outbound()
-            )
+            await send_email(config(port, username="support@acme.example", password="wrong"), outbound())
     assert caught.value.permanent
     assert str(caught.value).startswith("SMTP 535")
 

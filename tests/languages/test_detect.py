@@ -88,9 +88,11 @@ def test_candidates_restrict_the_choice() -> None:
 
 def test_unknown_candidates_are_ignored_and_one_candidate_still_works() -> None:
     assert detect_language("Wo ist meine Bestellung?", candidates=["qaa", "de"]).language == "de"
-    only_english = detect_language("¿Dónde está mi pedido?", candidates=["en"])
-    # With English as the only candidate, Spanish text must not come back as reliable English.
-    assert not (only_english.language == "en" and only_english.reliable)
+    # A text that is none of the candidates is not forced into one.
+    spanish = "¿Dónde está mi pedido?"
+    assert detect_language(spanish, candidates=["en"]) == Detection(None, 0.0, False)
+    assert detect_language(spanish, candidates=["en"], fallback="es").language == "es"
+    assert detect_language("Where is my order? It was due last week", candidates=["en"]).reliable
 
 
 def test_contact_language_breaks_a_close_call() -> None:
@@ -101,6 +103,17 @@ def test_contact_language_breaks_a_close_call() -> None:
     assert detect_language(text, fallback="id").language == "id"
     # A reliable detection is not overridden by a contact's old language.
     assert detect_language("Bonjour, je n'ai toujours pas reçu mon colis.", fallback="de").language == "fr"
+
+
+def test_known_regional_variant_is_kept() -> None:
+    found = detect_language("Ainda não recebi a minha encomenda, podem verificar?", fallback="pt_BR")
+    assert (found.language, found.reliable) == ("pt-BR", True)
+
+
+def test_chinese_script_beats_the_contacts_old_variant() -> None:
+    # "谢谢" is written only in Simplified characters, whatever we knew before.
+    assert detect_language("谢谢你们", fallback="zh-TW").language == "zh-Hans"
+    assert detect_language("謝謝你們", fallback="zh-CN").language == "zh-Hant"
 
 
 def test_chinese_script_variant() -> None:

@@ -7,12 +7,11 @@ import contextlib
 import logging
 import os
 import socket
-
-from psycopg_pool import AsyncConnectionPool
+from contextlib import AsyncExitStack
 
 from meridian.db.engine import Database
 from meridian.deliveries.relay import OutboxRelay
-from meridian.jobs.app import job_app
+from meridian.jobs.app import open_job_app
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +23,17 @@ class Workers:
         self._db = db
         self._concurrency = concurrency
         self._graceful_timeout = graceful_timeout
-        self._pool: AsyncConnectionPool | None = None
+        self._stack = AsyncExitStack()
         self._worker_task: asyncio.Task[None] | None = None
         self.relay = OutboxRelay(db, concurrency=max(2, concurrency // 2))
 
     async def start(self) -> None:
-        self._pool = AsyncConnectionPool(
-            self._db.psycopg_conninfo(), min_size=1, max_size=self._concurrency + 2, open=False
+        app = await self._stack.enter_async_context(
+            open_job_app(self._db.psycopg_conninfo(), max_size=self._concurrency + 2)
         )
-        await self._pool.open(wait=True, timeout=30)
-        await job_app.open_async(self._pool)
         name = f"{socket.gethostname()}-{os.getpid()}"
         self._worker_task = asyncio.create_task(
-            job_app.run_worker_async(
+            app.run_worker_async(
                 name=name,
                 concurrency=self._concurrency,
                 install_signal_handlers=False,
@@ -58,7 +55,5 @@ class Workers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._worker_task
         with contextlib.suppress(Exception):
-            await job_app.close_async()
-        if self._pool is not None:
-            await self._pool.close()
+            await self._stack.aclose()
         log.info("workers stopped")

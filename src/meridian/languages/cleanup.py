@@ -9,9 +9,10 @@ import quotequail  # type: ignore[import-untyped]
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Order ids, tracking numbers, prices, dates, phone numbers: any token holding a digit
-# reads the same in every language.
-_DIGIT_TOKEN = re.compile(r"\S*\d\S*")
+# Order ids, tracking numbers, prices, dates, phone numbers: a Latin-alphabet token holding
+# a digit reads the same in every language. Limited to ASCII neighbours because Chinese,
+# Japanese and Thai run words together: "注文番号12345の商品" must keep its words.
+_DIGIT_TOKEN = re.compile(r"[A-Za-z0-9_#/.:,+-]*\d[A-Za-z0-9_#/.:,+-]*")
 _MENTION = re.compile(r"[@#]\w+")
 _QUOTED_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _SPACES = re.compile(r"\s+")

@@ -35,9 +35,10 @@ __all__ = [
 ]
 
 # The languages looked for when a workspace names none: those most of the world's online
-# shoppers write in. Preloading all 75 lingua languages takes ~11 s and ~1.3 GB; these 43
-# take about half of that (measured by benchmarks/language_detection.py). A caller can still
-# pass any lingua language as a candidate: its models then load on first use.
+# shoppers write in. Preloading them takes ~7.5 s and ~0.95 GB on a 2-core machine, against
+# ~11 s and ~1.3 GB for all 75 lingua languages, for the same accuracy on our benchmark
+# (benchmarks/language_detection.py). A caller can still pass any lingua language as a
+# candidate: its models then load on first use.
 DEFAULT_LANGUAGES: tuple[str, ...] = (
     "en", "es", "pt", "fr", "de", "it", "nl", "pl", "ru", "uk", "tr", "ar", "he", "fa",
     "hi", "bn", "ur", "ta", "th", "vi", "id", "ms", "tl", "ja", "ko", "zh", "sv", "da",
@@ -110,16 +111,22 @@ def detect_language(
         and top.value >= RELIABLE_CONFIDENCE
         and top.value >= RELIABLE_MARGIN * runner_up
     )
-    if not reliable and known is not None:
+    language = _tag_of(top.language)
+    by_script = False
+    if language == "zh":
+        preferred = [tag for tag in (known, *allowed) if tag]
+        language, by_script = chinese_variant(cleaned, preferred=preferred)
+        # Text made only of characters both systems share cannot tell its variant.
+        reliable = reliable and by_script
+    if known is None or known == language or by_script:
+        return Detection(language, top.value, reliable)
+    if known.split("-")[0] == language.split("-")[0]:
+        # Same language: what we know about the contact is more specific (pt -> pt-BR).
+        return Detection(known, top.value, reliable)
+    if not reliable:
         known_value = _confidence_of(values, known)
         if known_value is not None and known_value >= FALLBACK_SHARE * top.value:
             return Detection(known, known_value, False)
-
-    language = _tag_of(top.language)
-    if language == "zh":
-        language, by_script = chinese_variant(cleaned, preferred=[t for t in (known, *allowed) if t])
-        # Text made only of characters both systems share cannot tell its variant.
-        reliable = reliable and by_script
     return Detection(language, top.value, reliable)
 
 
@@ -127,10 +134,6 @@ def _detector_for(allowed: Sequence[str]) -> LanguageDetector:
     languages = frozenset(_lingua_languages(allowed))
     if not languages:
         return _default_detector()
-    if len(languages) == 1:
-        # lingua needs two languages to compare; a second one keeps the answer honest
-        # (a text that is clearly not the single candidate gets a low confidence).
-        languages = languages | {Language.ENGLISH if Language.ENGLISH not in languages else Language.SPANISH}
     return _restricted_detector(languages)
 
 
@@ -152,14 +155,19 @@ def _lingua_languages(tags: Iterable[str]) -> set[Language]:
 _build_lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
 def _default_detector() -> LanguageDetector:
+    # Serialised so that concurrent first messages do not each load ~1 GB of models.
     with _build_lock:
-        return (
-            LanguageDetectorBuilder.from_languages(*_lingua_languages(DEFAULT_LANGUAGES))
-            .with_preloaded_language_models()
-            .build()
-        )
+        return _preloaded_default_detector()
+
+
+@lru_cache(maxsize=1)
+def _preloaded_default_detector() -> LanguageDetector:
+    return (
+        LanguageDetectorBuilder.from_languages(*_lingua_languages(DEFAULT_LANGUAGES))
+        .with_preloaded_language_models()
+        .build()
+    )
 
 
 @lru_cache(maxsize=256)

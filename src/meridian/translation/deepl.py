@@ -5,7 +5,8 @@ Plain httpx rather than the official ``deepl`` package: that package is synchron
 and retries 429/5xx internally with up to five back-offs of its own, which would block a
 worker thread for minutes and hide ``Retry-After`` from our job queue's retry policy.
 
-Request and response: https://developers.deepl.com/api-reference/translate
+Request and response:
+https://developers.deepl.com/docs/api-reference/translate/openapi-spec-for-text-translation
 Errors (456 quota exceeded, 429 too many requests):
 https://developers.deepl.com/docs/best-practices/error-handling
 """

@@ -89,9 +89,7 @@ def _content_type(part: Message) -> str:
         return "application/octet-stream"
 
 
-def _attachment(
-    part: Message, content_type: str, data: bytes, defects: list[str]
-) -> ParsedAttachment:
+def _attachment(part: Message, content_type: str, data: bytes, defects: list[str]) -> ParsedAttachment:
     raw_name = part.get_filename()
     filename = decode_header_value(str(raw_name), defects).strip() if raw_name else ""
     # A name must not be able to climb out of whatever directory stores it.

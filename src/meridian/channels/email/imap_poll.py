@@ -73,9 +73,7 @@ async def fetch_new(
     ``io_timeout`` bounds each socket operation: the work runs in a thread, which
     ``asyncio.timeout`` could not interrupt."""
     cfg = EmailConfig.coerce(config)
-    return await asyncio.to_thread(
-        _fetch_new, cfg, cursor, limit, batch_size, io_timeout, ssl_context
-    )
+    return await asyncio.to_thread(_fetch_new, cfg, cursor, limit, batch_size, io_timeout, ssl_context)
 
 
 async def idle_wait(
@@ -109,7 +107,8 @@ def _fetch_new(
         uidvalidity = int(selected[b"UIDVALIDITY"])
         same_mailbox = cursor is not None and cursor.uidvalidity == uidvalidity
         last = cursor.last_uid if cursor is not None and same_mailbox else 0
-        # "N:*" always matches the highest UID even when it is below N (RFC 3501 6.4.8).
+        # "N:*" always matches the highest UID even when it is below N (RFC 3501 section 9,
+        # seq-range), so filter.
         uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
         uids = uids[:limit]
         results: list[tuple[int, bytes | None]] = []
@@ -150,8 +149,7 @@ def _idle(cfg: EmailConfig, wait: float, ssl_context: ssl.SSLContext | None) -> 
         finally:
             client.idle_done()
         return True, any(
-            isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT")
-            for r in responses
+            isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses
         )
 
 

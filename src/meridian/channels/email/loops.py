@@ -117,9 +117,7 @@ def _recipients(part: Message) -> list[BouncedRecipient]:
     for block in blocks[1:]:
         if not isinstance(block, Message):
             continue
-        recipient = _raw_header(block, "final-recipient") or _raw_header(
-            block, "original-recipient"
-        )
+        recipient = _raw_header(block, "final-recipient") or _raw_header(block, "original-recipient")
         action = (_raw_header(block, "action") or "").strip().lower()
         if not recipient or not action:
             continue
@@ -130,9 +128,7 @@ def _recipients(part: Message) -> list[BouncedRecipient]:
                 recipient=recipient.split(";", 1)[-1].strip(),
                 action=action,
                 status=status_match.group(0) if status_match else None,
-                diagnostic=_DIAGNOSTIC_TYPE.sub("", " ".join(diagnostic.split()))
-                if diagnostic
-                else None,
+                diagnostic=_DIAGNOSTIC_TYPE.sub("", " ".join(diagnostic.split())) if diagnostic else None,
             )
         )
     return found

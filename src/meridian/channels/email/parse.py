@@ -197,20 +197,14 @@ def to_inbound(parsed: ParsedEmail) -> InboundMessage:
     sender = parsed.sender
     identifier = sender.email.lower() if sender else f"unknown@{SYNTHETIC_ID_DOMAIN}"
     raw, raw_encoding = raw_text(parsed.raw)
-    content_ids = {
-        a.content_id: index for index, a in enumerate(parsed.attachments) if a.content_id
-    }
+    content_ids = {a.content_id: index for index, a in enumerate(parsed.attachments) if a.content_id}
     return InboundMessage(
         external_id=parsed.message_id,
-        contact=InboundContact(
-            identifier=identifier, name=sender.name if sender else None, email=identifier
-        ),
+        contact=InboundContact(identifier=identifier, name=sender.name if sender else None, email=identifier),
         body=strip_quoted_reply(parsed.text),
         content_type="email",
         attachments=tuple(
-            InboundAttachment(
-                filename=a.filename, content_type=a.content_type, data=a.data, size=len(a.data)
-            )
+            InboundAttachment(filename=a.filename, content_type=a.content_type, data=a.data, size=len(a.data))
             for a in parsed.attachments
         ),
         sent_at=parsed.date,

@@ -22,9 +22,7 @@ _ATTRIBUTION = re.compile(rf"(?:{_WROTE})\s*[:：]?\s*$", re.IGNORECASE)
 # Japanese clients' "<name> のメッセージ:" ("<name>'s message:") is never prose.
 _UNAMBIGUOUS = re.compile(r"(?:のメッセージ|のメール)\s*[:：]\s*$")
 # Words that open an attribution line: On, Am, Le, El, Em, Il, Op, Den, Dne, Dnia, 在...
-_ATTRIBUTION_START = re.compile(
-    r"^(?:(?:on|am|le|el|em|il|op|den|dne|dnia|в)\b|在|於|[\d(])", re.IGNORECASE
-)
+_ATTRIBUTION_START = re.compile(r"^(?:(?:on|am|le|el|em|il|op|den|dne|dnia|в)\b|在|於|[\d(])", re.IGNORECASE)
 # Gmail in many locales writes "<date> <name> <addr>:" with no verb at all.
 _ADDRESS_COLON = re.compile(r"<[^<>\s@]+@[^<>\s]+>\s*[:：]\s*$")
 
@@ -96,11 +94,7 @@ def _attribution_span(lines: list[str], i: int) -> int:
         return 0
     if _is_attribution(line):
         return 1
-    if (
-        i + 1 < len(lines)
-        and lines[i + 1].strip()
-        and _is_attribution(f"{line} {lines[i + 1].strip()}")
-    ):
+    if i + 1 < len(lines) and lines[i + 1].strip() and _is_attribution(f"{line} {lines[i + 1].strip()}"):
         return 2
     return 0
 

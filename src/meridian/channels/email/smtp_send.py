@@ -43,8 +43,9 @@ def build_message(
     parent = message_ids(str(context.get("message_id") or ""))
     if parent:
         mail["In-Reply-To"] = f"<{parent[0]}>"
-        chain = [*_references(context.get("references")), parent[0]]
-        chain = list(dict.fromkeys(chain))
+        # RFC 5322 3.6.4: the parent's References, then the parent itself, last.
+        earlier = [ref for ref in _references(context.get("references")) if ref != parent[0]]
+        chain = [*dict.fromkeys(earlier), parent[0]]
         if len(chain) > _MAX_REFERENCES:
             chain = [chain[0], *chain[-(_MAX_REFERENCES - 1) :]]
         mail["References"] = " ".join(f"<{ref}>" for ref in chain)

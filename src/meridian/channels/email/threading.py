@@ -13,9 +13,7 @@ from collections.abc import Iterable
 
 # dot-atom-text (RFC 5322 3.2.3) minus "." and "@", which separate the parts below.
 _ID_PART = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_OUR_ID = re.compile(
-    rf"^conv-(?P<conversation>{_ID_PART})\.(?P<message>{_ID_PART})@(?P<domain>.+)$"
-)
+_OUR_ID = re.compile(rf"^conv-(?P<conversation>{_ID_PART})\.(?P<message>{_ID_PART})@(?P<domain>.+)$")
 _TAG = re.compile(r"\[#(\d{1,18})\]")
 # "Re:", "AW:", "Antw:", "Sv:", "回复：", "Fwd:", "WG:", "RE[2]:" and their stacks.
 _PREFIX = re.compile(
