@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Index, String, func
+from sqlalchemy import BigInteger, Identity, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,5 +34,10 @@ class DomainEvent(Base):
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), default=None)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    # Set once the subscribers (webhooks, automation, SLA, analytics) have run.
+    # Set once the subscribers (routing, SLA, translation, analytics...) have all run.
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Subscribers that already handled it (their effects are committed with this list).
+    handled: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -11,7 +11,10 @@ from contextlib import asynccontextmanager
 
 from procrastinate import App, PsycopgConnector
 
-TASK_MODULES = ["meridian.jobs.tasks"]
+from meridian.core.discovery import feature_modules
+
+# Every feature's tasks.py, found by folder name.
+TASK_MODULES = list(feature_modules("tasks"))
 
 job_app = App(connector=PsycopgConnector(), import_paths=TASK_MODULES)
 

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 
 from meridian.db.engine import Database
 from meridian.deliveries.relay import OutboxRelay
+from meridian.events.dispatch import EventDispatcher
 from meridian.jobs.app import open_job_app
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Workers:
         self._stack = AsyncExitStack()
         self._worker_task: asyncio.Task[None] | None = None
         self.relay = OutboxRelay(db, concurrency=max(2, concurrency // 2))
+        self.dispatcher = EventDispatcher(db)
 
     async def start(self) -> None:
         app = await self._stack.enter_async_context(
@@ -46,9 +48,11 @@ class Workers:
             name="procrastinate-worker",
         )
         await self.relay.start()
+        await self.dispatcher.start()
         log.info("workers started", extra={"worker": name, "concurrency": self._concurrency})
 
     async def stop(self) -> None:
+        await self.dispatcher.stop()
         await self.relay.stop()
         if self._worker_task is not None:
             self._worker_task.cancel()
