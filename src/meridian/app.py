@@ -13,6 +13,7 @@ from meridian import __version__
 from meridian.agents.routes import router as agents_router
 from meridian.channels.routes import api_router as channels_api_router
 from meridian.channels.routes import webhook_router
+from meridian.channels.webchat.routes import router as webchat_router
 from meridian.config import get_settings
 from meridian.console.routes import STATIC_DIR
 from meridian.console.routes import router as console_router
@@ -91,6 +92,7 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhook_router)
+    app.include_router(webchat_router)
     if demo:
         from meridian.demo.sandbox import router as sandbox_router
 

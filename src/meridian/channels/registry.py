@@ -9,6 +9,7 @@ from meridian.channels.line.adapter import LineChannel
 from meridian.channels.messenger.adapter import MessengerChannel
 from meridian.channels.sms.adapter import TwilioSmsChannel
 from meridian.channels.telegram.adapter import TelegramChannel
+from meridian.channels.webchat.adapter import WebchatChannel
 from meridian.channels.whatsapp.adapter import WhatsAppChannel
 
 CHANNELS: dict[str, ChannelAdapter] = {
@@ -19,6 +20,7 @@ CHANNELS: dict[str, ChannelAdapter] = {
     TelegramChannel.kind: TelegramChannel(),
     LineChannel.kind: LineChannel(),
     TwilioSmsChannel.kind: TwilioSmsChannel(),
+    WebchatChannel.kind: WebchatChannel(),
 }
 
 
