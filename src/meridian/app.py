@@ -11,6 +11,12 @@ from fastapi.staticfiles import StaticFiles
 
 from meridian import __version__
 from meridian.agents.routes import router as agents_router
+from meridian.analytics.routes import router as analytics_router
+from meridian.attachments.routes import router as attachments_router
+from meridian.audit.routes import router as audit_router
+from meridian.automations.routes import router as automations_router
+from meridian.bot.routes import router as bot_router
+from meridian.canned.routes import router as canned_router
 from meridian.channels.routes import api_router as channels_api_router
 from meridian.channels.routes import webhook_router
 from meridian.channels.webchat.routes import router as webchat_router
@@ -31,10 +37,17 @@ from meridian.db.engine import (
 from meridian.events.hub import EventHub
 from meridian.events.routes import router as events_router
 from meridian.inboxes.routes import router as inboxes_router
+from meridian.kb.help_routes import router as help_center_router
+from meridian.kb.routes import router as kb_router
+from meridian.languages.service import start_warm_up
 from meridian.messages.routes import router as messages_router
 from meridian.ops import metrics
 from meridian.ops.routes import router as ops_router
+from meridian.privacy.routes import router as privacy_router
+from meridian.security.middleware import install_security
+from meridian.sla.routes import router as sla_router
 from meridian.teams.routes import router as teams_router
+from meridian.translation.routes import router as translation_router
 
 API_ROUTERS: list[APIRouter] = [
     agents_router,
@@ -45,6 +58,16 @@ API_ROUTERS: list[APIRouter] = [
     messages_router,
     channels_api_router,
     events_router,
+    sla_router,
+    automations_router,
+    privacy_router,
+    audit_router,
+    translation_router,
+    canned_router,
+    kb_router,
+    bot_router,
+    attachments_router,
+    analytics_router,
 ]
 
 
@@ -60,6 +83,8 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
             except RuntimeError:
                 database = make_database(resolve_database_url(settings))
                 set_database(database)
+        # Language models load in the background; requests are served meanwhile.
+        start_warm_up()
         hub = EventHub(database)
         app.state.event_hub = hub
         await hub.start()
@@ -92,6 +117,7 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhook_router)
+    app.include_router(help_center_router)
     app.include_router(webchat_router)
     if demo:
         from meridian.demo.sandbox import router as sandbox_router
@@ -112,5 +138,6 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
         return response
 
     app.add_middleware(DatabaseUnavailable)
+    install_security(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

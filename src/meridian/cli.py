@@ -10,11 +10,17 @@ from typing import Annotated
 
 import typer
 
+from meridian.analytics.cli import analytics_app
+from meridian.audit.cli import audit_app
+from meridian.bot.cli import bot_app
 from meridian.config import get_settings
 
 app = typer.Typer(help="Meridian: customer service for companies that sell worldwide.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
+app.add_typer(bot_app, name="bot")
+app.add_typer(analytics_app, name="analytics")
 
 log = logging.getLogger("meridian")
 
@@ -76,9 +82,19 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
             proxy_headers=True,
         )
     )
+    receiver = None
+    if settings.smtp_port is not None:
+        from meridian.channels.email.service import smtp_receiver
+
+        # Mail forwarded to Meridian (docs/channels/email.md); same interface as HTTP.
+        receiver = smtp_receiver(db, host, settings.smtp_port)
+        await receiver.start()
+        log.info("receiving mail by SMTP", extra={"host": host, "port": receiver.port})
     try:
         await server.serve()
     finally:
+        if receiver is not None:
+            await receiver.stop()
         await db.dispose()
 
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     workers_concurrency: int = Field(default=8, ge=1)
+    # Key-encryption keys for the vault, one per data region: "eu=<base64 32 bytes>,us=...".
+    # A region not listed gets a key derived from secret_key (see vault/crypto.py).
+    region_keys: str | None = None
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

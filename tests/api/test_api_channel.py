@@ -108,11 +108,15 @@ async def test_reply_is_delivered_as_signed_standard_webhook_after_failures(
                 async with db.session() as session:
                     from sqlalchemy import text
 
+                    # Only this test's delivery is due: earlier tests may have left
+                    # retries queued that must not be claimed in its place.
                     await session.execute(
                         text(
-                            "UPDATE deliveries SET next_attempt_at = now() "
+                            "UPDATE deliveries SET next_attempt_at = CASE WHEN workspace_id = :ws "
+                            "THEN now() ELSE now() + interval '1 day' END "
                             "WHERE state IN ('pending','retrying')"
-                        )
+                        ),
+                        {"ws": tenant.workspace_id},
                     )
                     await session.commit()
                 await relay.run_once()

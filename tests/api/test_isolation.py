@@ -38,6 +38,8 @@ READS = [
     ("GET", "/api/v1/contacts/{contact}", None),
     ("GET", "/api/v1/conversations/{conversation}", None),
     ("GET", "/api/v1/conversations/{conversation}/messages", None),
+    ("GET", "/api/v1/contacts/{contact}/export", None),
+    ("GET", "/api/v1/contacts/{contact}/consents", None),
 ]
 WRITES = [
     ("PATCH", "/api/v1/teams/{team}", {"name": "pwned"}),
@@ -48,6 +50,8 @@ WRITES = [
     ("PATCH", "/api/v1/conversations/{conversation}", {"status": "resolved"}),
     ("POST", "/api/v1/conversations/{conversation}/messages", {"body": "pwned"}),
     ("POST", "/api/v1/inboxes/{inbox}/incoming", {"contact": {"identifier": "x"}, "body": "pwned"}),
+    ("POST", "/api/v1/contacts/{contact}/erase", None),
+    ("POST", "/api/v1/contacts/{contact}/consents", {"purpose": "marketing", "granted": True}),
 ]
 
 

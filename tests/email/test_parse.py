@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from meridian.channels.email.parse import SYNTHETIC_ID_DOMAIN, parse_email, raw_text, to_inbound
+from meridian.channels.email.parse import (
+    SYNTHETIC_ID_DOMAIN,
+    parse_email,
+    raw_bytes,
+    raw_text,
+    to_inbound,
+)
 
 Eml = Callable[[str], bytes]
 
@@ -193,11 +199,12 @@ def test_to_inbound(eml: Eml) -> None:
         "Hallo Frau Schmidt,\n\ndas Paket ist heute angekommen, aber es fehlt das Netzteil."
         "\n\nMit freundlichen Grüßen\nMax Mustermann"
     )
-    assert inbound.meta["full_text"] == parsed.text
+    # Text and addresses live in the vault only: the row's meta holds ids and flags.
+    assert not {"full_text", "to", "cc", "reply_to"} & set(inbound.meta)
     assert inbound.meta["references"] == [our_id, inbound.external_id]
     assert inbound.sent_at == datetime(2026, 1, 13, 7, 12, 40, tzinfo=UTC)
     assert inbound.raw is not None
-    assert inbound.raw.encode(inbound.meta["raw_encoding"]) == parsed.raw
+    assert raw_bytes(inbound.raw, inbound.meta["raw_encoding"]) == parsed.raw
 
 
 def test_to_inbound_attachments(eml: Eml) -> None:
@@ -213,6 +220,36 @@ def test_raw_text_is_lossless_and_free_of_surrogates(eml: Eml) -> None:
     for name in ("shift_jis", "koi8r", "gb2312", "malformed"):
         raw = eml(name)
         text, encoding = raw_text(raw)
-        assert text.encode(encoding) == raw
+        assert text.encode(encoding) == raw == raw_bytes(text, encoding)
         assert not any("\ud800" <= ch <= "\udfff" for ch in text)
         text.encode("utf-8")  # storable in a PostgreSQL text column
+
+
+def test_nul_bytes_never_reach_the_database_but_the_raw_mail_survives() -> None:
+    raw = (
+        b"From: a@example.com\r\nSubject: bad\x00mailer\r\nMessage-ID: <x@example.com>\r\n"
+        b"Content-Type: text/plain\r\n\r\nline one\x00line two\r\n"
+    )
+    inbound = to_inbound(parse_email(raw))
+    assert inbound.raw is not None and "\x00" not in inbound.raw
+    assert inbound.meta["raw_encoding"] == "base64"
+    assert raw_bytes(inbound.raw, "base64") == raw
+    assert "\x00" not in inbound.body and "line one\ufffdline two" in inbound.body
+    assert inbound.subject is not None and "\x00" not in inbound.subject
+
+
+def test_an_overlong_message_id_gets_a_stable_storable_external_id() -> None:
+    long_id = "a" * 300 + "@example.com"
+    raw = f"From: a@example.com\r\nMessage-ID: <{long_id}>\r\n\r\nhi\r\n".encode()
+    first, second = to_inbound(parse_email(raw)), to_inbound(parse_email(raw))
+    assert len(first.external_id) <= 255 and first.external_id == second.external_id
+    assert first.meta["message_id"] == long_id
+
+
+def test_raw_8bit_ids_are_storable_and_match_their_references() -> None:
+    first = b"From: a@example.com\r\nMessage-ID: <caf\xe9@example.com>\r\n\r\nhi\r\n"
+    reply = b"From: b@example.com\r\nIn-Reply-To: <caf\xe9@example.com>\r\n\r\nre\r\n"
+    original, answer = to_inbound(parse_email(first)), to_inbound(parse_email(reply))
+    assert original.external_id == "café@example.com"
+    assert answer.thread_refs == (original.external_id,)
+    original.external_id.encode("utf-8")  # no lone surrogates left

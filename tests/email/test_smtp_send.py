@@ -87,6 +87,28 @@ async def test_sends_a_threaded_utf8_reply_with_html_and_attachment() -> None:
     assert (attachment.filename, attachment.data) == ("Lieferschein März.pdf", b"%PDF-1.4 x")
 
 
+async def test_long_message_ids_stay_readable_in_the_thread_headers() -> None:
+    """Our ids are ~90 characters: longer than a header line. They must be folded
+    between ids, never RFC 2047-encoded, or the customer's reply loses its thread."""
+    ours = f"conv-{CONV}.{MSG}@support.acme.example"
+    customer = "CAF=" + "x" * 60 + "@mail.gmail.com"
+    context = {
+        "message_id": customer,
+        "references": [ours, customer, "caf\u00e9@8bit.example"],
+        "subject": "Hi",
+    }
+    handler = RecordingHandler()
+    async with smtp_server(handler) as port:
+        await send_email(config(port), outbound(reply_context=context))
+    (received,) = handler.received
+    headers = received.raw.split(b"\r\n\r\n", 1)[0]
+    assert b"=?" not in headers
+    assert all(len(line) <= 998 for line in headers.split(b"\r\n"))
+    parsed = parse_email(received.raw)
+    assert parsed.in_reply_to == [customer]
+    assert parsed.references == [ours, customer]  # the 8-bit id cannot be sent without SMTPUTF8
+
+
 async def test_auto_reply_is_marked_and_new_conversation_has_no_thread_headers() -> None:
     handler = RecordingHandler()
     async with smtp_server(handler) as port:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.agents.models import Agent, AgentTeam
 from meridian.agents.schemas import AgentCreate, AgentOut, AgentUpdate
+from meridian.audit.service import record_by
 from meridian.auth.passwords import hash_password
 from meridian.auth.service import Principal
 from meridian.core.errors import Forbidden, NotFound, ProblemError
@@ -130,6 +131,7 @@ async def update_agent(
 ) -> AgentOut:
     agent = await get_agent(session, workspace_id=principal.workspace_id, agent_id=agent_id)
     changes = data.model_dump(exclude_unset=True)
+    role_before = agent.role
     is_self = agent.id == principal.agent_id
     # Agents may edit their own profile (name, languages, locale, timezone, password,
     # availability); everything that changes power or routing is for admins.
@@ -154,6 +156,18 @@ async def update_agent(
     for key, value in changes.items():
         if value is not None:
             setattr(agent, key, value)
+    if set(data.model_dump(exclude_unset=True)) & {"role", "team_ids", "email", "password"}:
+        # Who may see and do what changed: the audit log keeps it (passwords only as "changed").
+        await record_by(
+            session,
+            principal,
+            "agent.access_changed",
+            target=f"agent:{agent.id}",
+            details={
+                "fields": sorted(set(data.model_dump(exclude_unset=True))),
+                "role": [role_before, agent.role],
+            },
+        )
     await publish(
         session,
         workspace_id=principal.workspace_id,

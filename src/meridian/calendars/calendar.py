@@ -80,8 +80,7 @@ def _weekly(hours: BusinessHours | None) -> Weekly:
     if hours is None:
         return tuple(((0, MINUTES_PER_DAY),) for _ in DAY_KEYS)
     return tuple(
-        tuple(sorted(interval_minutes(interval) for interval in hours.root.get(day, [])))
-        for day in DAY_KEYS
+        tuple(sorted(interval_minutes(interval) for interval in hours.root.get(day, []))) for day in DAY_KEYS
     )
 
 
@@ -125,9 +124,7 @@ class BusinessCalendar:
         self._closed = frozenset(rules.closed) if rules else frozenset[date]()
         self._forced_open = frozenset(rules.open) if rules else frozenset[date]()
         self._never_opens = not any(self._weekly)
-        self._never_closes = (
-            self._country is None and not self._closed and _covers_whole_week(self._weekly)
-        )
+        self._never_closes = self._country is None and not self._closed and _covers_whole_week(self._weekly)
 
     def is_open(self, at: datetime | None = None) -> bool:
         at = _aware(at)

@@ -48,9 +48,7 @@ def _check_clock(value: str) -> str:
         raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. '09:30'")
     hour, minute = int(match["hour"]), int(match["minute"])
     if minute > 59 or hour > 24 or (hour == 24 and minute != 0):
-        raise ValueError(
-            f"{value!r} is not a time of day; use 00:00 to 23:59, or 24:00 to end a day"
-        )
+        raise ValueError(f"{value!r} is not a time of day; use 00:00 to 23:59, or 24:00 to end a day")
     return value
 
 
@@ -132,8 +130,7 @@ class HolidayRules(BaseModel):
     def _known_country(cls, country: str | None) -> str | None:
         if country is not None and country not in holidays.list_supported_countries():
             raise ValueError(
-                f"unknown country {country!r} for holidays; use an ISO 3166-1 alpha-2 code "
-                "such as 'DE'"
+                f"unknown country {country!r} for holidays; use an ISO 3166-1 alpha-2 code such as 'DE'"
             )
         return country
 

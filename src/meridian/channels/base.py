@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel
@@ -200,6 +200,20 @@ class ChannelAdapter(Protocol):
         self, config: Mapping[str, Any], message: OutboundMessage, http: httpx.AsyncClient
     ) -> SendResult:
         """Send one message; raise ``DeliveryError`` classified transient or permanent."""
+        ...
+
+
+@runtime_checkable
+class MediaFetcher(Protocol):
+    """Optional capability: channels whose inbound payloads carry only a media id or
+    URL (``InboundAttachment.media_ref``) download the bytes through the vendor here.
+    The attachment job checks ``isinstance(adapter, MediaFetcher)``."""
+
+    async def fetch_media(
+        self, config: Mapping[str, Any], media_ref: str, http: httpx.AsyncClient
+    ) -> tuple[bytes, str]:
+        """The file's bytes and MIME type; raise ``DeliveryError`` classified transient
+        (retry later) or permanent (the media is gone or the token is wrong)."""
         ...
 
 

@@ -20,18 +20,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.attachments.models import Attachment
-from meridian.attachments.storage import digest, get_storage
+from meridian.attachments.storage import digest
 from meridian.channels.base import InboundMessage, StatusUpdate
 from meridian.contacts.models import Contact
 from meridian.contacts.service import find_by_identity, identity_kind_for_channel, resolve_contact
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import event_scope, next_number
 from meridian.core.clock import utcnow
+from meridian.core.ids import parse_id
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
+from meridian.languages.service import detect_for_message
 from meridian.messages.models import Message
 from meridian.messages.service import message_event_payload
 from meridian.vault import service as vault
+from meridian.vault.files import put_attachment
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,10 @@ async def _existing(session: AsyncSession, inbox_id: uuid.UUID, external_id: str
 async def _threaded_conversation(
     session: AsyncSession, inbox: Inbox, contact: Contact, msg: InboundMessage
 ) -> Conversation | None:
-    """Email replies find their conversation by the Message-IDs they reference."""
+    """Email replies find their conversation by the Message-IDs they reference, then
+    by the conversation our own Message-ID names (``meta["conversation_id"]``), then
+    by the subject tag (``meta["conversation_number"]``). Every path stays inside this
+    inbox: mail cannot be steered into another inbox's (or workspace's) conversation."""
     if msg.thread_refs:
         conversation_id = await session.scalar(
             select(Message.conversation_id)
@@ -71,11 +77,20 @@ async def _threaded_conversation(
         )
         if conversation_id is not None:
             return await session.get(Conversation, conversation_id)
+    named = parse_id(str(msg.meta.get("conversation_id") or ""))
+    if named is not None:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == named, Conversation.inbox_id == inbox.id)
+        )
+        if conversation is not None:
+            return conversation
     number = msg.meta.get("conversation_number")
     if isinstance(number, int):
+        # A tag is guessable (numbers are sequential), so it also needs the same customer.
         return await session.scalar(
             select(Conversation).where(
                 Conversation.workspace_id == inbox.workspace_id,
+                Conversation.inbox_id == inbox.id,
                 Conversation.number == number,
                 Conversation.contact_id == contact.id,
             )
@@ -143,6 +158,7 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         return IngestResult(again.conversation_id, again.id, created=False)
     now = utcnow()
     conversation, new_conversation = await _conversation_for(session, inbox, contact, msg, now)
+    detection = await detect_for_message(session, contact=contact, conversation=conversation, body=msg.body)
     reopened = conversation.status != "open"
     message = Message(
         workspace_id=inbox.workspace_id,
@@ -152,7 +168,8 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         direction="incoming",
         author_kind="customer",
         content_type=msg.content_type,
-        language=contact.locale,
+        language=detection.language,
+        language_confidence=detection.confidence,
         external_id=msg.external_id,
         delivery_status="received",
         meta={"reply_context": dict(msg.meta)} if msg.meta else {},
@@ -221,10 +238,16 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
 async def _store_attachments(
     session: AsyncSession, *, message: Message, contact: Contact, msg: InboundMessage
 ) -> None:
-    storage = get_storage()
     for item in msg.attachments:
         if item.data is not None:
-            key = await storage.put(item.data, workspace_id=str(message.workspace_id))
+            # Sealed with the contact's data key: storage only ever holds ciphertext.
+            key = await put_attachment(
+                session,
+                workspace_id=message.workspace_id,
+                contact_id=contact.id,
+                region=contact.region,
+                data=item.data,
+            )
             size, sha = len(item.data), digest(item.data)
         else:
             # Fetched later through the vendor's media API by a background job.
@@ -297,6 +320,17 @@ async def apply_status(session: AsyncSession, *, inbox: Inbox, status: StatusUpd
             **event_scope(conversation),
         )
     return changed
+
+
+def should_auto_reply(message: Message) -> bool:
+    """Whether automation (bots, auto-acknowledgements) may answer ``message`` on its
+    own. Never for mail a robot sent (RFC 3834: an out-of-office answering our
+    auto-reply is how two robots mail each other all night); the email channel flags
+    those in the message's meta as ``auto_generated``."""
+    if message.direction != "incoming":
+        return False
+    context = message.meta.get("reply_context") or {}
+    return not context.get("auto_generated")
 
 
 def raw_json(value: Any) -> str:

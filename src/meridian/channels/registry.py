@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from meridian.channels.api.adapter import ApiChannel
 from meridian.channels.base import ChannelAdapter
+from meridian.channels.email.adapter import EmailChannel
 from meridian.channels.instagram.adapter import InstagramChannel
 from meridian.channels.line.adapter import LineChannel
 from meridian.channels.messenger.adapter import MessengerChannel
@@ -14,6 +15,7 @@ from meridian.channels.whatsapp.adapter import WhatsAppChannel
 
 CHANNELS: dict[str, ChannelAdapter] = {
     ApiChannel.kind: ApiChannel(),
+    EmailChannel.kind: EmailChannel(),
     WhatsAppChannel.kind: WhatsAppChannel(),
     MessengerChannel.kind: MessengerChannel(),
     InstagramChannel.kind: InstagramChannel(),

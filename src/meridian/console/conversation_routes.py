@@ -20,6 +20,7 @@ from meridian.core.errors import NotFound, ProblemError
 from meridian.core.ids import parse_id
 from meridian.messages.schemas import ReplyCreate
 from meridian.messages.service import list_messages, post_reply
+from meridian.translation.service import load_translation
 
 router = APIRouter(prefix="/conversations", include_in_schema=False)
 
@@ -51,7 +52,14 @@ async def conversation_page(
         context = await _thread_context(session, principal, ident)
     except NotFound:
         return _not_found(request, principal)
-    return render(request, "conversation.html", principal=principal, **context)
+    translation = await load_translation(session, workspace_id=principal.workspace_id)
+    return render(
+        request,
+        "conversation.html",
+        principal=principal,
+        translation_on=translation.provider is not None,
+        **context,
+    )
 
 
 @router.get("/{conversation_id}/thread", response_class=HTMLResponse)
@@ -76,13 +84,22 @@ async def reply(
     conversation_id: str,
     body: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "reply",
+    translate: Annotated[str, Form()] = "",
+    sent_body: Annotated[str, Form()] = "",
 ) -> Response:
     ident = parse_id(conversation_id)
     if ident is None:
         return _not_found(request, principal)
     error: str | None = None
     try:
-        data = ReplyCreate(body=body.strip(), private=kind == "note")
+        # A note stays with the team: the translation box only concerns replies.
+        reply_only = kind != "note"
+        data = ReplyCreate(
+            body=body.strip(),
+            private=not reply_only,
+            translate=reply_only and bool(translate) and not sent_body.strip(),
+            sent_body=(sent_body.strip() or None) if reply_only and translate else None,
+        )
         await post_reply(session=session, principal=principal, conversation_id=ident, data=data)
     except ValidationError:
         error = "empty"

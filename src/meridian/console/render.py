@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,8 @@ def environment(locale: str) -> Environment:
         VIEW_LABELS=VIEW_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
+        # Stored JSON (a conversation's SLA due times) carries RFC 3339 strings.
+        parse_time=datetime.fromisoformat,
     )
     return env
 

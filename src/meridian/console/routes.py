@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from meridian.agents.schemas import AgentOut, AgentUpdate
 from meridian.agents.service import get_agent, list_agents, team_ids_of, to_out, update_agent
+from meridian.audit.service import record as audit_record
 from meridian.auth.deps import Session
 from meridian.auth.service import (
     SESSION_COOKIE,
@@ -28,14 +29,20 @@ from meridian.auth.service import (
 )
 from meridian.config import get_settings
 from meridian.console import queries
+from meridian.console.analytics_routes import router as analytics_router
 from meridian.console.conversation_routes import router as conversation_router
 from meridian.console.deps import PagePrincipal, safe_next
 from meridian.console.i18n import SUPPORTED, negotiate
 from meridian.console.render import render
+from meridian.console.translation_routes import router as translation_router
 from meridian.conversations.service import list_conversations, to_out_many
+from meridian.security.console_routes import totp_challenge
+from meridian.security.totp import is_enabled as totp_enabled
 
 router = APIRouter(include_in_schema=False)
 router.include_router(conversation_router)
+router.include_router(translation_router)
+router.include_router(analytics_router)
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_CSRF_COOKIE = "meridian_login_csrf"
@@ -88,7 +95,16 @@ async def login(
         return _login_page(
             request, token=expected, error="credentials", status_code=401, next_url=safe_next(next)
         )
+    if await totp_enabled(session, agent.id):
+        return await totp_challenge(request, session, agent=agent, csrf=expected, next_url=safe_next(next))
     cookie, _ = await start_session(session, agent=agent, user_agent=request.headers.get("user-agent"))
+    await audit_record(
+        session,
+        workspace_id=agent.workspace_id,
+        actor_id=agent.id,
+        action="agent.signed_in",
+        target=f"agent:{agent.id}",
+    )
     await session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(

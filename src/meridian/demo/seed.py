@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from meridian.agents.models import Agent, AgentTeam
+from meridian.analytics.demo import seed_demo_history
 from meridian.auth.passwords import hash_password
 from meridian.channels.base import InboundContact, InboundMessage
 from meridian.channels.ingest import ingest_message
@@ -16,6 +17,7 @@ from meridian.config import get_settings
 from meridian.core.crypto import encrypt_json
 from meridian.db.engine import Database
 from meridian.inboxes.models import Inbox
+from meridian.kb.demo import SITE_SLUG, seed_demo_kb
 from meridian.teams.models import Team
 from meridian.workspaces.models import Workspace
 
@@ -107,6 +109,7 @@ async def seed_demo(db: Database) -> DemoInfo:
     async with db.session() as session:
         existing = await session.scalar(select(Workspace).where(Workspace.name == DEMO_WORKSPACE))
         if existing is not None:
+            await seed_demo_kb(db, existing.id)
             return DemoInfo(str(existing.id), logins, created=False)
         workspace = Workspace(
             name=DEMO_WORKSPACE,
@@ -191,6 +194,8 @@ async def seed_demo(db: Database) -> DemoInfo:
                 ),
             )
         await session.commit()
+        await seed_demo_kb(db, workspace.id)
+        await seed_demo_history(db, workspace.id)
         return DemoInfo(str(workspace.id), logins, created=True)
 
 
@@ -200,6 +205,7 @@ def print_demo_banner(info: DemoInfo, *, base_url: str) -> None:
         "Meridian demo is starting" + (" (new workspace seeded)" if info.created else ""),
         f"  Console:   {base_url}/",
         f"  API docs:  {base_url}/api/docs",
+        f"  Help:      {base_url}/help/{SITE_SLUG}",
         f"  Health:    {base_url}/readyz",
         "  Sign in with any of (password for all: " + DEMO_PASSWORD + "):",
         *[f"    {email:<28} {role}" for email, _, role in info.logins],

@@ -43,6 +43,9 @@ class InboxOut(BaseModel):
     created_at: datetime
     # Shown once: a generated secret (the api channel's webhook_secret).
     generated_secrets: dict[str, str] | None = None
+    # Read-only health the channel reports (email: last IMAP poll, last error,
+    # backoff). Never secrets or cursors.
+    status: dict[str, Any] | None = None
 
 
 class InboxList(BaseModel):

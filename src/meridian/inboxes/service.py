@@ -59,6 +59,7 @@ def to_out(inbox: Inbox, generated: dict[str, str] | None = None) -> InboxOut:
         embed_snippet=embed_snippet(inbox),
         created_at=inbox.created_at,
         generated_secrets=generated or None,
+        status=dict((inbox.state or {}).get("status") or {}) or None,
     )
 
 

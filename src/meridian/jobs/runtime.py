@@ -13,6 +13,7 @@ from meridian.db.engine import Database
 from meridian.deliveries.relay import OutboxRelay
 from meridian.events.dispatch import EventDispatcher
 from meridian.jobs.app import open_job_app
+from meridian.languages.service import start_warm_up
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class Workers:
         self.dispatcher = EventDispatcher(db)
 
     async def start(self) -> None:
+        # Workers ingest too (mail polling): detection should not wait for models then.
+        start_warm_up()
         app = await self._stack.enter_async_context(
             open_job_app(self._db.psycopg_conninfo(), max_size=self._concurrency + 2)
         )

@@ -12,6 +12,8 @@ class ReplyCreate(StrictModel):
     body: str = Field(min_length=1, max_length=65_536)
     private: bool = False
     translate: bool = False
+    # The agent's reviewed translation of ``body`` (from the preview), sent instead of it.
+    sent_body: str | None = Field(default=None, min_length=1, max_length=65_536)
     # Approved WhatsApp template for replies outside the 24-hour window.
     template: dict[str, Any] | None = None
 

@@ -22,6 +22,7 @@ from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
 from meridian.messages.schemas import AttachmentOut, MessageOut, ReplyCreate
+from meridian.translation.outgoing import outgoing_text
 from meridian.vault import service as vault
 
 
@@ -132,6 +133,16 @@ async def post_reply(
         problem = _window_error(inbox, conversation, data.template)
         if problem:
             raise ProblemError(422, problem, title="Outside the reply window")
+    outgoing = await outgoing_text(
+        session,
+        principal=principal,
+        conversation=conversation,
+        contact=contact,
+        body=data.body,
+        translate=data.translate,
+        sent_body=data.sent_body,
+        private=data.private,
+    )
     now = utcnow()
     message = Message(
         workspace_id=conversation.workspace_id,
@@ -142,7 +153,7 @@ async def post_reply(
         author_agent_id=principal.agent_id,
         author_kind="human",
         content_type="text",
-        language=None,
+        language=outgoing.language,
         delivery_status="none" if data.private else "queued",
         meta={"template": data.template} if data.template else {},
         created_at=now,
@@ -157,6 +168,7 @@ async def post_reply(
         contact_id=contact.id,
         region=contact.region,
         body=data.body,
+        sent_body=outgoing.sent_body,
     )
     if not data.private:
         await enqueue_message_delivery(session, message=message, inbox=inbox)

@@ -3,10 +3,15 @@
 Every call names the data region. Today all regions resolve to the home database
 session the caller already holds, so writes share the caller's transaction; when
 regions get their own databases (data residency), only ``_region_session`` changes.
+
+Content is sealed with the contact's data key (``keys.py``, ``crypto.py``) inside these
+functions, so callers pass and receive plain values. A contact whose key was shredded
+reads as empty and refuses new content (``ContactErased``).
 """
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +21,18 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.vault.models import VaultContact, VaultIdentity, VaultMessage
+from meridian.vault import keys
+from meridian.vault.crypto import aad_for, open_json, open_text, seal_json, seal_text
+from meridian.vault.keys import ContactErased
+from meridian.vault.models import VaultContact, VaultIdentity, VaultMessage, VaultMessageSearch
+
+__all__ = [
+    "EMPTY_CONTACT",
+    "EMPTY_MESSAGE",
+    "ContactErased",
+    "ContactPII",
+    "MessageContent",
+]
 
 
 @dataclass(frozen=True)
@@ -38,10 +54,17 @@ class MessageContent:
 
 EMPTY_CONTACT = ContactPII(None, None, None, {})
 EMPTY_MESSAGE = MessageContent("", None, None, None, None)
+CONTACT_FIELDS = ("name", "email", "phone")
+MESSAGE_TEXT_FIELDS = ("body", "sent_body", "html", "raw")
 
 
 def _region_session(session: AsyncSession, region: str) -> AsyncSession:
     return session
+
+
+def search_text(value: str) -> str:
+    """How message text is stored and queried for search: NFKC, case-folded."""
+    return unicodedata.normalize("NFKC", value).casefold()
 
 
 async def put_contact(
@@ -56,7 +79,12 @@ async def put_contact(
     extra: dict[str, Any] | None = None,
 ) -> None:
     db = _region_session(session, region)
-    values = {"name": name, "email": email, "phone": phone, "extra": extra or {}}
+    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+    values = {
+        field: seal_text(key, value, aad=aad_for(f"contact.{field}", contact_id))
+        for field, value in (("name", name), ("email", email), ("phone", phone))
+    }
+    values["extra"] = seal_json(key, extra or {}, aad=aad_for("contact.extra", contact_id))
     stmt = insert(VaultContact).values(
         contact_id=contact_id, workspace_id=workspace_id, region=region, **values
     )
@@ -66,9 +94,22 @@ async def put_contact(
 async def update_contact(
     session: AsyncSession, *, contact_id: uuid.UUID, region: str, changes: dict[str, object]
 ) -> None:
-    if changes:
-        db = _region_session(session, region)
-        await db.execute(update(VaultContact).where(VaultContact.contact_id == contact_id).values(**changes))
+    """Change some of name/email/phone (str or None) and ``extra`` (a dict)."""
+    if not changes:
+        return
+    unknown = set(changes) - {*CONTACT_FIELDS, "extra"}
+    if unknown:
+        raise ValueError(f"not vault contact fields: {sorted(unknown)}")
+    db = _region_session(session, region)
+    key = await keys.key_for_write(db, workspace_id=None, contact_id=contact_id, region=region)
+    sealed: dict[str, bytes | None] = {}
+    for field, value in changes.items():
+        aad = aad_for(f"contact.{field}", contact_id)
+        if field == "extra":
+            sealed[field] = seal_json(key, value or {}, aad=aad)
+        else:
+            sealed[field] = seal_text(key, None if value is None else str(value), aad=aad)
+    await db.execute(update(VaultContact).where(VaultContact.contact_id == contact_id).values(**sealed))
 
 
 async def get_contacts(
@@ -81,9 +122,15 @@ async def get_contacts(
     out: dict[uuid.UUID, ContactPII] = {}
     for region, ids in by_region.items():
         db = _region_session(session, region)
-        rows = await db.execute(select(VaultContact).where(VaultContact.contact_id.in_(ids)))
+        live = await keys.keys_for_read(db, ids)
+        rows = await db.execute(select(VaultContact).where(VaultContact.contact_id.in_(list(live))))
         for row in rows.scalars():
-            out[row.contact_id] = ContactPII(row.name, row.email, row.phone, dict(row.extra))
+            key, cid = live[row.contact_id], row.contact_id
+            name, email, phone = (
+                open_text(key, getattr(row, f), aad=aad_for(f"contact.{f}", cid)) for f in CONTACT_FIELDS
+            )
+            extra = open_json(key, row.extra, aad=aad_for("contact.extra", cid)) or {}
+            out[cid] = ContactPII(name, email, phone, dict(extra))
     return out
 
 
@@ -91,12 +138,17 @@ async def put_identity(
     session: AsyncSession, *, identity_id: uuid.UUID, contact_id: uuid.UUID, region: str, value: str
 ) -> None:
     db = _region_session(session, region)
+    workspace_id = await db.scalar(
+        select(VaultContact.workspace_id).where(VaultContact.contact_id == contact_id)
+    )
+    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+    sealed = seal_text(key, value, aad=aad_for("identity", identity_id))
     stmt = insert(VaultIdentity).values(
-        identity_id=identity_id, contact_id=contact_id, region=region, value=value
+        identity_id=identity_id, contact_id=contact_id, region=region, value=sealed
     )
     await db.execute(
         stmt.on_conflict_do_update(
-            index_elements=["identity_id"], set_={"value": value, "contact_id": contact_id}
+            index_elements=["identity_id"], set_={"value": sealed, "contact_id": contact_id}
         )
     )
 
@@ -107,12 +159,21 @@ async def get_identity_values(
     if not identity_ids:
         return {}
     db = _region_session(session, region)
-    rows = await db.execute(
-        select(VaultIdentity.identity_id, VaultIdentity.value).where(
-            VaultIdentity.identity_id.in_(identity_ids)
+    rows = list(
+        await db.execute(
+            select(VaultIdentity.identity_id, VaultIdentity.contact_id, VaultIdentity.value).where(
+                VaultIdentity.identity_id.in_(identity_ids)
+            )
         )
     )
-    return {identity_id: value for identity_id, value in rows}
+    live = await keys.keys_for_read(db, (contact_id for _, contact_id, _ in rows))
+    out: dict[uuid.UUID, str] = {}
+    for identity_id, contact_id, value in rows:
+        if contact_id in live:
+            text = open_text(live[contact_id], value, aad=aad_for("identity", identity_id))
+            assert text is not None
+            out[identity_id] = text
+    return out
 
 
 async def put_message(
@@ -130,6 +191,9 @@ async def put_message(
     translation: dict[str, Any] | None = None,
 ) -> None:
     db = _region_session(session, region)
+    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+    texts = {"body": body, "sent_body": sent_body, "html": html, "raw": raw}
+    sealed = {f: seal_text(key, v, aad=aad_for(f"message.{f}", message_id)) for f, v in texts.items()}
     db.add(
         VaultMessage(
             message_id=message_id,
@@ -137,45 +201,60 @@ async def put_message(
             conversation_id=conversation_id,
             contact_id=contact_id,
             region=region,
-            body=body,
-            sent_body=sent_body,
-            html=html,
-            raw=raw,
-            translation=translation,
+            translation=seal_json(key, translation, aad=aad_for("message.translation", message_id)),
+            **sealed,
         )
     )
+    if body:
+        db.add(
+            VaultMessageSearch(
+                message_id=message_id,
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                region=region,
+                text=search_text(body),
+            )
+        )
 
 
 async def set_message_translation(
     session: AsyncSession, *, message_id: uuid.UUID, region: str, translation: dict[str, Any] | None
 ) -> None:
     db = _region_session(session, region)
+    contact_id = await db.scalar(select(VaultMessage.contact_id).where(VaultMessage.message_id == message_id))
+    if contact_id is None:
+        return
+    key = await keys.key_for_write(db, workspace_id=None, contact_id=contact_id, region=region)
     await db.execute(
-        update(VaultMessage).where(VaultMessage.message_id == message_id).values(translation=translation)
+        update(VaultMessage)
+        .where(VaultMessage.message_id == message_id)
+        .values(translation=seal_json(key, translation, aad=aad_for("message.translation", message_id)))
     )
 
 
 async def get_messages(
     session: AsyncSession, refs: Iterable[tuple[uuid.UUID, str]]
 ) -> dict[uuid.UUID, MessageContent]:
+    """Content of (message_id, region) pairs; erased contacts' messages are absent."""
     by_region: dict[str, list[uuid.UUID]] = {}
     for message_id, region in refs:
         by_region.setdefault(region, []).append(message_id)
     out: dict[uuid.UUID, MessageContent] = {}
     for region, ids in by_region.items():
         db = _region_session(session, region)
-        rows = await db.execute(
-            select(
-                VaultMessage.message_id,
-                VaultMessage.body,
-                VaultMessage.sent_body,
-                VaultMessage.translation,
-                VaultMessage.html,
-                VaultMessage.raw,
-            ).where(VaultMessage.message_id.in_(ids))
-        )
-        for mid, body, sent_body, translation, html, raw in rows:
-            out[mid] = MessageContent(body, sent_body, translation, html, raw)
+        rows = list(await db.scalars(select(VaultMessage).where(VaultMessage.message_id.in_(ids))))
+        live = await keys.keys_for_read(db, (row.contact_id for row in rows))
+        for row in rows:
+            key = live.get(row.contact_id)
+            if key is None:
+                continue
+            mid = row.message_id
+            body, sent_body, html, raw = (
+                open_text(key, getattr(row, f), aad=aad_for(f"message.{f}", mid)) for f in MESSAGE_TEXT_FIELDS
+            )
+            translation = open_json(key, row.translation, aad=aad_for("message.translation", mid))
+            out[mid] = MessageContent(body or "", sent_body, translation, html, raw)
     return out
 
 
@@ -183,22 +262,48 @@ async def search_conversations(
     session: AsyncSession, *, workspace_id: uuid.UUID, regions: Iterable[str], query: str, limit: int
 ) -> list[uuid.UUID]:
     """Conversations whose messages contain ``query`` (any script; trigram-indexed)."""
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    needle = search_text(query)
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     found: list[uuid.UUID] = []
     for region in sorted(set(regions)):
         db = _region_session(session, region)
         rows = await db.execute(
-            select(VaultMessage.conversation_id)
-            .where(VaultMessage.workspace_id == workspace_id, VaultMessage.body.ilike(pattern))
-            .group_by(VaultMessage.conversation_id)
+            select(VaultMessageSearch.conversation_id)
+            .where(VaultMessageSearch.workspace_id == workspace_id, VaultMessageSearch.text.like(pattern))
+            .group_by(VaultMessageSearch.conversation_id)
             .limit(limit)
         )
         found.extend(rows.scalars())
     return found
 
 
-async def erase_contact(session: AsyncSession, *, contact_id: uuid.UUID, region: str) -> None:
+async def delete_messages(session: AsyncSession, *, message_ids: Sequence[uuid.UUID], region: str) -> None:
+    """Delete some messages' content (retention); the contact's key and PII stay."""
+    if not message_ids:
+        return
     db = _region_session(session, region)
+    await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.message_id.in_(message_ids)))
+    await db.execute(delete(VaultMessage).where(VaultMessage.message_id.in_(message_ids)))
+
+
+async def shred_contact(
+    session: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.UUID, region: str
+) -> None:
+    """The instant part of erasure: destroy the data key and the plain search text.
+
+    Everything else the vault holds for the contact is ciphertext nobody can open from
+    here on; ``erase_contact`` removes it too.
+    """
+    db = _region_session(session, region)
+    await keys.shred(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+    await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.contact_id == contact_id))
+
+
+async def erase_contact(session: AsyncSession, *, contact_id: uuid.UUID, region: str) -> None:
+    """Shred the contact's key (if it has one) and delete every vault row of the contact."""
+    db = _region_session(session, region)
+    await keys.shred_existing(db, contact_id=contact_id)
+    await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.contact_id == contact_id))
     await db.execute(delete(VaultMessage).where(VaultMessage.contact_id == contact_id))
     await db.execute(delete(VaultIdentity).where(VaultIdentity.contact_id == contact_id))
     await db.execute(delete(VaultContact).where(VaultContact.contact_id == contact_id))

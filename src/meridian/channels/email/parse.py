@@ -6,7 +6,9 @@ Real mail is messy; ``parse_email`` never raises. What was off is listed in
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -182,48 +184,94 @@ def _date(raw: str | None, defects: list[str]) -> datetime | None:
 
 
 def raw_text(raw: bytes) -> tuple[str, str]:
-    """The raw message as text for storage, and how to get the exact bytes back.
+    """The raw message as text for storage, and how to get the exact bytes back
+    (``raw_bytes``).
 
     UTF-8 when the bytes are UTF-8, else Latin-1, which maps every byte to one code
     point: lossless, and unlike surrogateescape it leaves no lone surrogates, which
-    PostgreSQL text columns reject."""
+    PostgreSQL text columns reject. They reject NUL too, so a message holding a NUL
+    byte is kept as base64."""
+    if b"\x00" in raw:
+        return base64.b64encode(raw).decode("ascii"), "base64"
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         return raw.decode("latin-1"), "latin-1"
 
 
+def raw_bytes(text: str, encoding: str) -> bytes:
+    """The exact bytes ``raw_text`` stored."""
+    if encoding == "base64":
+        return base64.b64decode(text)
+    return text.encode(encoding)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unsurrogate(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    # surrogateescape keeps an undecodable header byte as U+DC80..U+DCFF: show that
+    # byte as Latin-1, the likeliest reading of 8-bit junk in a header.
+    return chr(code - 0xDC00) if 0xDC80 <= code <= 0xDCFF else "\ufffd"
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text and jsonb refuse NUL, and UTF-8 cannot carry lone surrogates
+    (what raw 8-bit headers decode to); both are replaced, the same way every time,
+    so a reply quoting an odd Message-ID still matches it."""
+    return _SURROGATE.sub(_unsurrogate, text).replace("\x00", "\ufffd")
+
+
+# ``external_id`` is a VARCHAR(255); RFC 5322 sets no length on Message-IDs.
+_MAX_EXTERNAL_ID = 255
+
+
+# ``conversations.subject`` is a VARCHAR(500); the full subject stays in ``meta``.
+_MAX_SUBJECT = 500
+
+
+def _external_id(message_id: str) -> str:
+    clean = _storable(message_id)
+    if len(clean) <= _MAX_EXTERNAL_ID:
+        return clean
+    return _synthetic_id(clean.encode("utf-8"))
+
+
 def to_inbound(parsed: ParsedEmail) -> InboundMessage:
+    """The channel-neutral message. ``meta`` (kept with the message row, outside the
+    vault) holds only what threading and display need: ids, the subject (which the
+    conversation already carries) and parse flags, never addresses or text."""
     sender = parsed.sender
     identifier = sender.email.lower() if sender else f"unknown@{SYNTHETIC_ID_DOMAIN}"
     raw, raw_encoding = raw_text(parsed.raw)
     content_ids = {a.content_id: index for index, a in enumerate(parsed.attachments) if a.content_id}
+    subject = _storable(parsed.subject)
     return InboundMessage(
-        external_id=parsed.message_id,
+        external_id=_external_id(parsed.message_id),
         contact=InboundContact(identifier=identifier, name=sender.name if sender else None, email=identifier),
-        body=strip_quoted_reply(parsed.text),
+        body=_storable(strip_quoted_reply(parsed.text)),
         content_type="email",
         attachments=tuple(
-            InboundAttachment(filename=a.filename, content_type=a.content_type, data=a.data, size=len(a.data))
+            InboundAttachment(
+                filename=_storable(a.filename), content_type=a.content_type, data=a.data, size=len(a.data)
+            )
             for a in parsed.attachments
         ),
         sent_at=parsed.date,
         raw=raw,
         meta={
-            "message_id": parsed.message_id,
-            "references": [*parsed.references, parsed.message_id],
-            "subject": parsed.subject,
-            "reply_to": [a.email for a in parsed.reply_to],
-            "to": [a.email for a in parsed.to],
-            "cc": [a.email for a in parsed.cc],
-            "full_text": parsed.text,
+            "message_id": _storable(parsed.message_id),
+            "references": [_storable(ref) for ref in [*parsed.references, parsed.message_id]],
+            "subject": subject,
             # cid -> index in ``attachments``, to point the HTML's cid: images at them.
-            "content_ids": content_ids,
+            "content_ids": {_storable(cid): index for cid, index in content_ids.items()},
             "raw_encoding": raw_encoding,
             "malformed": parsed.malformed,
-            "defects": list(parsed.defects),
+            "defects": [_storable(d) for d in parsed.defects],
         },
-        thread_refs=tuple(parsed.thread_refs),
-        subject=parsed.subject,
-        html=parsed.html,
+        # Compared with stored external ids, so shaped the same way.
+        thread_refs=tuple(_external_id(ref) for ref in parsed.thread_refs),
+        subject=subject[:_MAX_SUBJECT],
+        html=_storable(parsed.html) if parsed.html is not None else None,
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping, Sequence
-from email.headerregistry import Address
+from email import policy as email_policy
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, getaddresses
 from typing import Any
 
@@ -24,6 +26,35 @@ DEFAULT_TIMEOUT = 30.0
 _MAX_REFERENCES = 20
 
 
+class _MessageIdList(UnstructuredHeader, BaseHeader):
+    """In-Reply-To / References, folded only between ids.
+
+    As unstructured text, any id longer than a line (ours are about 90 characters)
+    would be RFC 2047-encoded by the generator, and no mail client reads an encoded
+    word as a Message-ID: the customer's reply would lose its thread."""
+
+    def fold(self, *, policy: Policy) -> str:
+        # RFC 5322 2.2.3 and 3.6.4: fold at the whitespace between ids; a single id may
+        # run past 78 characters (998 is the hard limit).
+        head = f"{self.name}:"
+        lines, line = [], head
+        for item in str(self).split():
+            if line != head and len(line) + 1 + len(item) > (policy.max_line_length or 78):
+                lines.append(line)
+                line = ""
+            line += " " + item
+        lines.append(line)
+        return policy.linesep.join(lines) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("in-reply-to", _MessageIdList)
+_HEADERS.map_to_type("references", _MessageIdList)
+# aiosmtplib flattens with its own policy, but each header folds itself with the
+# class it was created with, which this policy picks.
+_POLICY = email_policy.default.clone(header_factory=_HEADERS)
+
+
 def build_message(
     message: OutboundMessage,
     *,
@@ -34,17 +65,20 @@ def build_message(
     """The MIME message for ``message``; its Message-ID names the conversation."""
     sender = _address(from_address, from_name)
     context: Mapping[str, Any] = message.reply_context
-    mail = EmailMessage()
+    mail = EmailMessage(policy=_POLICY)
     mail["From"] = sender
     mail["To"] = _address(message.recipient, None)
     mail["Subject"] = reply_subject(context.get("subject"), message.conversation_number)
     mail["Date"] = format_datetime(utcnow())
     mail["Message-ID"] = make_message_id(message.conversation_id, message.message_id, sender.domain)
-    parent = message_ids(str(context.get("message_id") or ""))
+    parent = [ref for ref in message_ids(str(context.get("message_id") or "")) if ref.isascii()]
     if parent:
         mail["In-Reply-To"] = f"<{parent[0]}>"
         # RFC 5322 3.6.4: the parent's References, then the parent itself, last.
-        earlier = [ref for ref in _references(context.get("references")) if ref != parent[0]]
+        # (An id with 8-bit junk in it cannot be sent without SMTPUTF8; it is left out.)
+        earlier = [
+            ref for ref in _references(context.get("references")) if ref != parent[0] and ref.isascii()
+        ]
         chain = [*dict.fromkeys(earlier), parent[0]]
         if len(chain) > _MAX_REFERENCES:
             chain = [chain[0], *chain[-(_MAX_REFERENCES - 1) :]]

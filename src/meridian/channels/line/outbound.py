@@ -73,9 +73,7 @@ def fresh_reply_token(context: Mapping[str, Any]) -> str | None:
 
 def _objects(message: OutboundMessage) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = [
-        {"type": "text", "text": piece}
-        for piece in split_text(message.body, TEXT_LIMIT)
-        if piece.strip()
+        {"type": "text", "text": piece} for piece in split_text(message.body, TEXT_LIMIT) if piece.strip()
     ]
     for attachment in message.attachments:
         if attachment.content_type in ("image/jpeg", "image/png"):
@@ -103,18 +101,12 @@ def line_error(response: httpx.Response) -> DeliveryError:
     text = str(data.get("message") or "").strip()
     details = data.get("details")
     if isinstance(details, list) and details:
-        parts = [
-            f"{d.get('property', '')}: {d.get('message', '')}"
-            for d in details
-            if isinstance(d, dict)
-        ]
+        parts = [f"{d.get('property', '')}: {d.get('message', '')}" for d in details if isinstance(d, dict)]
         text = f"{text} ({'; '.join(parts)})" if parts else text
     if response.status_code == 429 and "monthly limit" in text.lower():
         # 429 also means the channel used up its monthly message quota (reference,
         # "Status codes"); retrying before the next month cannot help.
-        return DeliveryError(
-            f"LINE monthly message limit reached: {text}", permanent=True, http_status=429
-        )
+        return DeliveryError(f"LINE monthly message limit reached: {text}", permanent=True, http_status=429)
     if response.status_code == 401:
         return DeliveryError(
             "LINE rejected the channel access token; update channel_access_token.",
@@ -180,9 +172,7 @@ async def _reply(
     http: httpx.AsyncClient, config: Mapping[str, Any], token: str, batch: list[dict[str, Any]]
 ) -> list[str] | None:
     """Reply with the token; None when LINE says the token is no longer valid."""
-    response = await _post(
-        http, config, "/v2/bot/message/reply", {"replyToken": token, "messages": batch}
-    )
+    response = await _post(http, config, "/v2/bot/message/reply", {"replyToken": token, "messages": batch})
     if response.status_code == 400 and "invalid reply token" in response.text.lower():
         return None
     if response.status_code >= 300:
@@ -210,14 +200,10 @@ async def send_message(
                 methods.append("reply")
                 continue
         ids.extend(
-            await _push(
-                http, config, message.recipient, batch, retry_key(message.idempotency_key, index)
-            )
+            await _push(http, config, message.recipient, batch, retry_key(message.idempotency_key, index))
         )
         methods.append("push")
-    return SendResult(
-        external_id=ids[0] if ids else None, meta={"message_ids": ids, "methods": methods}
-    )
+    return SendResult(external_id=ids[0] if ids else None, meta={"message_ids": ids, "methods": methods})
 
 
 async def fetch_media(

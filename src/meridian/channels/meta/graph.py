@@ -176,9 +176,7 @@ async def graph_post(
     return _json_object(response)
 
 
-async def graph_get(
-    http: httpx.AsyncClient, url: str, *, headers: Mapping[str, str]
-) -> dict[str, Any]:
+async def graph_get(http: httpx.AsyncClient, url: str, *, headers: Mapping[str, str]) -> dict[str, Any]:
     try:
         response = await http.get(url, headers=headers)
     except httpx.HTTPError as exc:
@@ -222,9 +220,7 @@ async def download(
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_MEDIA_BYTES:
-                    raise DeliveryError(
-                        f"media is larger than {MAX_MEDIA_BYTES} bytes", permanent=True
-                    )
+                    raise DeliveryError(f"media is larger than {MAX_MEDIA_BYTES} bytes", permanent=True)
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "application/octet-stream")
     except httpx.HTTPError as exc:

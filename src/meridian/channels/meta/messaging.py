@@ -32,9 +32,7 @@ from meridian.channels.meta.webhook import dict_items, load_payload
 _MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "document"}
 
 
-def parse_messaging(
-    body: bytes, *, expected_object: str, owned_ids: frozenset[str] | None
-) -> ParsedWebhook:
+def parse_messaging(body: bytes, *, expected_object: str, owned_ids: frozenset[str] | None) -> ParsedWebhook:
     """``owned_ids`` are the entry ids this inbox answers for; None accepts any."""
     parsed = ParsedWebhook()
     payload = load_payload(body, expected_object)
@@ -153,9 +151,7 @@ def _message(
     reply_to = message.get("reply_to")
     if isinstance(reply_to, dict) and reply_to.get("mid"):
         meta["reply_to"] = reply_to["mid"]
-    return _inbound(
-        event, str(mid), sender, "\n".join(lines), content_type, tuple(attachments), meta
-    )
+    return _inbound(event, str(mid), sender, "\n".join(lines), content_type, tuple(attachments), meta)
 
 
 def _attachment(kind: str, url: str, index: int) -> InboundAttachment:
@@ -181,9 +177,7 @@ def _postback(
     return _inbound(event, str(external_id), sender, title, meta=meta)
 
 
-def _receipts(
-    receipt: Mapping[str, Any], status: str, sender: str | None
-) -> list[StatusUpdate] | str:
+def _receipts(receipt: Mapping[str, Any], status: str, sender: str | None) -> list[StatusUpdate] | str:
     watermark = _millis(receipt.get("watermark"))
     mids = [str(mid) for mid in receipt.get("mids") or [] if mid]
     if receipt.get("mid"):

@@ -56,9 +56,7 @@ class PageMessagingChannel:
 
     kind: ClassVar[str]
     config_model: ClassVar[type[BaseModel]] = PageConfig
-    secret_keys: ClassVar[frozenset[str]] = frozenset(
-        {"page_access_token", "app_secret", "verify_token"}
-    )
+    secret_keys: ClassVar[frozenset[str]] = frozenset({"page_access_token", "app_secret", "verify_token"})
     # Standard messaging: replies within 24 hours of the person's last message
     # (https://developers.facebook.com/docs/messenger-platform/send-messages).
     reply_window: ClassVar[timedelta | None] = timedelta(hours=24)

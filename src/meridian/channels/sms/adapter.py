@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
@@ -84,9 +85,7 @@ class TwilioSmsChannel:
                 raise WebhookAuthError("bodySHA256 does not match the body", status=403)
             params = []
         else:
-            params = parse_qsl(
-                request.body.decode("utf-8", errors="replace"), keep_blank_values=True
-            )
+            params = parse_qsl(request.body.decode("utf-8", errors="replace"), keep_blank_values=True)
         matches = [
             hmac.compare_digest(given.strip().encode(), signature(str(token), url, params).encode())
             for url in _url_variants(request.public_url)
@@ -95,7 +94,15 @@ class TwilioSmsChannel:
             raise WebhookAuthError(f"{SIGNATURE_HEADER} does not match", status=403)
 
     def parse(self, config: Mapping[str, Any], request: WebhookRequest) -> ParsedWebhook:
-        return parse_form(request.body)
+        parsed = parse_form(request.body)
+        # Twilio reports a reply's delivery only to the StatusCallback sent with it
+        # (Messages resource, "StatusCallback"): the URL this message came to, which
+        # is the inbox's webhook. outbound.send_message reads it from reply_context.
+        callback = urlunsplit(urlsplit(request.public_url)._replace(query="", fragment=""))
+        parsed.messages = [
+            dataclasses.replace(m, meta={**m.meta, "status_callback": callback}) for m in parsed.messages
+        ]
+        return parsed
 
     async def send(
         self, config: Mapping[str, Any], message: OutboundMessage, http: httpx.AsyncClient

@@ -74,9 +74,7 @@ class TelegramChannel:
     ) -> tuple[bytes, str]:
         return await outbound.fetch_media(config, media_ref, http)
 
-    async def register_webhook(
-        self, config: Mapping[str, Any], url: str, http: httpx.AsyncClient
-    ) -> None:
+    async def register_webhook(self, config: Mapping[str, Any], url: str, http: httpx.AsyncClient) -> None:
         await outbound.register_webhook(config, url, http)
 
 

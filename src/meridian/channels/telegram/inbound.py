@@ -55,9 +55,7 @@ def parse_update(body: bytes) -> ParsedWebhook:
     return parsed
 
 
-def _message(
-    update: Mapping[str, Any], message: Mapping[str, Any], *, edited: bool
-) -> InboundMessage | str:
+def _message(update: Mapping[str, Any], message: Mapping[str, Any], *, edited: bool) -> InboundMessage | str:
     chat = message.get("chat")
     if not isinstance(chat, dict) or chat.get("id") is None:
         return "telegram message without chat.id"
@@ -114,9 +112,7 @@ def _content(message: Mapping[str, Any]) -> Content | None:
     text = message.get("text") or message.get("caption") or ""
     if isinstance(message.get("photo"), list) and message["photo"]:
         # Telegram sends every resolution it made; the largest is what the user sent.
-        largest = max(
-            message["photo"], key=lambda size: size.get("width", 0) * size.get("height", 0)
-        )
+        largest = max(message["photo"], key=lambda size: size.get("width", 0) * size.get("height", 0))
         photo = InboundAttachment(
             filename=f"photo_{largest.get('file_unique_id') or largest['file_id']}.jpg",
             content_type="image/jpeg",
@@ -154,16 +150,12 @@ def _content(message: Mapping[str, Any]) -> Content | None:
         venue = message.get("venue")
         if isinstance(venue, dict):
             # A venue carries its location too; its name is what the customer chose.
-            body = (
-                ", ".join(str(v) for v in (venue.get("title"), venue.get("address")) if v) or body
-            )
+            body = ", ".join(str(v) for v in (venue.get("title"), venue.get("address")) if v) or body
         return body, "location", [], extra
     if isinstance(message.get("contact"), dict):
         card = message["contact"]
         who = " ".join(str(p) for p in (card.get("first_name"), card.get("last_name")) if p)
-        extra = {
-            "shared_contact": {k: card.get(k) for k in ("phone_number", "user_id") if k in card}
-        }
+        extra = {"shared_contact": {k: card.get(k) for k in ("phone_number", "user_id") if k in card}}
         return f"{who} {card.get('phone_number', '')}".strip(), "contact", [], extra
     if text:
         return text, "text", [], {}

@@ -46,9 +46,7 @@ def telegram_error(response: httpx.Response, payload: Any) -> DeliveryError:
     """Classify a failed call, turning Telegram's descriptions into words an agent can act on."""
     data = payload if isinstance(payload, dict) else {}
     description = str(data.get("description") or "").strip()
-    code = (
-        data.get("error_code") if isinstance(data.get("error_code"), int) else response.status_code
-    )
+    code = data.get("error_code") if isinstance(data.get("error_code"), int) else response.status_code
     raw_parameters = data.get("parameters")
     parameters: dict[str, Any] = raw_parameters if isinstance(raw_parameters, dict) else {}
     lowered = description.lower()
@@ -110,9 +108,7 @@ def _attachment_call(
     chat_id: int | str, attachment: OutboundAttachment
 ) -> tuple[str, dict[str, Any], dict[str, tuple[str, bytes, str]] | None]:
     method, field = (
-        ("sendPhoto", "photo")
-        if attachment.content_type in _PHOTO_TYPES
-        else ("sendDocument", "document")
+        ("sendPhoto", "photo") if attachment.content_type in _PHOTO_TYPES else ("sendDocument", "document")
     )
     if attachment.data is not None:
         # Uploading the bytes works for any file; sending "by URL will currently only

@@ -53,9 +53,7 @@ def load_config(config: Mapping[str, Any]) -> WhatsAppConfig:
 class WhatsAppChannel:
     kind: ClassVar[str] = "whatsapp"
     config_model: ClassVar[type[BaseModel]] = WhatsAppConfig
-    secret_keys: ClassVar[frozenset[str]] = frozenset(
-        {"access_token", "app_secret", "verify_token"}
-    )
+    secret_keys: ClassVar[frozenset[str]] = frozenset({"access_token", "app_secret", "verify_token"})
     reply_window: ClassVar[timedelta | None] = timedelta(hours=24)
     receives_webhooks: ClassVar[bool] = True
 

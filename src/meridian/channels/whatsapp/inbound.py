@@ -159,9 +159,7 @@ def _media(part: Mapping[str, Any], kind: str) -> Content | str:
         # Only documents carry a filename; name the rest after the media id.
         extension = mimetypes.guess_extension(mime.split(";")[0].strip()) or ""
         filename = f"{kind}-{media_id}{extension}"
-    attachment = InboundAttachment(
-        filename=str(filename), content_type=mime, media_ref=str(media_id)
-    )
+    attachment = InboundAttachment(filename=str(filename), content_type=mime, media_ref=str(media_id))
     return str(part.get("caption") or ""), (attachment,), {}
 
 

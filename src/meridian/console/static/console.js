@@ -38,3 +38,13 @@
     if (link) { link.classList.add("selected"); }
   });
 })();
+
+// After a successful send, clear the composer (and its translation preview). Here rather
+// than in an hx-on attribute: the Content-Security-Policy allows no eval.
+document.addEventListener("htmx:afterRequest", function (event) {
+  var form = event.detail.elt;
+  if (!event.detail.successful || !form || !form.matches || !form.matches("form[data-reset-on-success]")) { return; }
+  form.reset();
+  var preview = document.getElementById("translation-preview");
+  if (preview) { preview.replaceChildren(); }
+});

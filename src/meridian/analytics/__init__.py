@@ -1,0 +1,1 @@
+"""Reporting: an append-only report event log, per-conversation facts, additive rollups."""

@@ -1,0 +1,330 @@
+"""Eight weeks of believable history for the demo workspace's dashboard.
+
+Conversations, messages and contacts are written as rows in the past (no domain
+events: nothing to route or answer), and their report events go through the same
+``fold`` and rollups as live ones. Volumes follow the customers' daytime in their own
+time zones, first responses wait for the owning team's business hours, and a few
+conversations are answered by the bot, reopened, handed between regions or rated.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from meridian.agents.models import Agent, AgentTeam
+from meridian.analytics import rollups
+from meridian.analytics.dimensions import hour_of_week, team_calendar
+from meridian.analytics.facts import Fact, fold
+from meridian.analytics.models import ReportEvent, ReportFact
+from meridian.contacts.models import Contact
+from meridian.conversations.models import Conversation
+from meridian.conversations.service import next_number
+from meridian.core.clock import utcnow
+from meridian.db.engine import Database
+from meridian.inboxes.models import Inbox
+from meridian.messages.models import Message
+from meridian.teams.models import Team
+from meridian.vault import service as vault
+
+DAYS = 56
+# language -> (share, customer time zone, team, what they write)
+CUSTOMERS: dict[str, tuple[float, str, str, str]] = {
+    "en": (0.28, "America/New_York", "Mexico City", "Hi, where is my order? It was due yesterday."),
+    "es": (0.18, "America/Mexico_City", "Mexico City", "Hola, ¿dónde está mi pedido? Debía llegar ayer."),
+    "de": (0.12, "Europe/Berlin", "Berlin", "Hallo, wo bleibt meine Bestellung? Sie sollte gestern kommen."),
+    "pt": (0.08, "America/Sao_Paulo", "Mexico City", "Olá, onde está meu pedido? Deveria ter chegado ontem."),
+    "fr": (0.08, "Europe/Paris", "Berlin", "Bonjour, où est ma commande ? Elle devait arriver hier."),
+    "zh-Hans": (0.09, "Asia/Shanghai", "Shanghai", "你好，我的订单在哪里？本应昨天送到。"),
+    "ja": (0.08, "Asia/Tokyo", "Shanghai", "注文した商品がまだ届きません。昨日届く予定でした。"),
+    "ar": (0.05, "Asia/Riyadh", "Berlin", "مرحبا، أين طلبي؟ كان من المفترض أن يصل أمس."),
+    "ko": (
+        0.04,
+        "Asia/Seoul",
+        "Shanghai",
+        "안녕하세요, 주문한 상품이 어제 도착했어야 하는데 아직 안 왔어요.",
+    ),
+}
+REPLY = "Thanks for waiting, I'm checking this for you now."
+TIERS = ["standard"] * 8 + ["premium", "vip"]
+TAGS = ["shipping", "returns", "billing", "account"]
+
+
+@dataclass
+class Story:
+    """One past conversation: its row values and the report events that tell it."""
+
+    language: str
+    created: datetime
+    team: Team
+    agent_id: uuid.UUID | None
+    inbox: Inbox
+    tier: str
+    tags: list[str]
+    events: list[tuple[str, datetime, dict[str, Any]]] = field(default_factory=list)
+    status: str = "open"
+
+
+def _local_daytime(day: datetime, zone: ZoneInfo, rng: random.Random) -> datetime:
+    hour = min(23, max(0, int(rng.gauss(14, 3.5))))
+    local = datetime(day.year, day.month, day.day, hour, rng.randrange(60), tzinfo=zone)
+    return local.astimezone(day.tzinfo)
+
+
+def _story(
+    rng: random.Random,
+    day: datetime,
+    teams: dict[str, Team],
+    agents: dict[uuid.UUID, list[uuid.UUID]],
+    inboxes: list[Inbox],
+) -> Story:
+    language = rng.choices(list(CUSTOMERS), [c[0] for c in CUSTOMERS.values()])[0]
+    _, zone, team_name, _ = CUSTOMERS[language]
+    created = _local_daytime(day, ZoneInfo(zone), rng)
+    team = teams[team_name]
+    story = Story(
+        language,
+        created,
+        team,
+        rng.choice(agents[team.id] or [None]),
+        rng.choice(inboxes),
+        rng.choice(TIERS),
+        rng.sample(TAGS, rng.choice((0, 1, 1, 2))),
+    )
+    calendar = team_calendar(team)
+    if rng.random() < 0.1:
+        # The bot answers from the help center, and that is the end of it.
+        answered = created + timedelta(seconds=rng.uniform(5, 40))
+        story.events += [
+            ("reply", answered, {"author": "bot"}),
+            ("resolved", answered + timedelta(minutes=rng.uniform(3, 30)), {}),
+        ]
+        story.agent_id = None
+    else:
+        start = created
+        if calendar is not None and not calendar.is_open(created):
+            start = calendar.next_opening(created) or created
+        first = start + timedelta(seconds=rng.lognormvariate(7.0, 0.9))
+        story.events.append(("assigned", start, {}))
+        story.events.append(("first_response", first, {}))
+        if language in ("en", "ar") and rng.random() < 0.15:
+            # Follow the sun: the next region picks it up.
+            story.events.append(
+                (
+                    "handoff",
+                    first + timedelta(hours=rng.uniform(2, 6)),
+                    {"team": "Berlin" if team_name != "Berlin" else "Shanghai"},
+                )
+            )
+        if rng.random() < 0.25:
+            asked = first + timedelta(minutes=rng.uniform(20, 300))
+            story.events += [
+                ("customer_message", asked, {}),
+                ("reply", asked + timedelta(seconds=rng.lognormvariate(7.5, 1)), {"author": "human"}),
+            ]
+        if rng.random() < 0.85:
+            story.events.append(("resolved", first + timedelta(seconds=rng.lognormvariate(9.0, 1.1)), {}))
+    story.events.sort(key=lambda item: item[1])
+    now = utcnow()
+    story.events = [event for event in story.events if event[1] < now]
+    resolved = [at for kind, at, _ in story.events if kind == "resolved"]
+    if resolved:
+        story.status = "resolved"
+        if rng.random() < 0.06:
+            reopened = resolved[-1] + timedelta(hours=rng.uniform(4, 30))
+            again = reopened + timedelta(hours=rng.uniform(1, 8))
+            if again < now:
+                story.events += [("reopened", reopened, {}), ("resolved", again, {})]
+        if rng.random() < 0.55:
+            story.events.append(("csat_sent", resolved[-1], {}))
+            if rng.random() < 0.45:
+                slow = sum(1 for kind, *_ in story.events if kind == "reopened") + (story.agent_id is None)
+                rating = max(1, min(5, round(rng.gauss(4.4 - slow, 0.8))))
+                story.events.append(
+                    ("csat", resolved[-1] + timedelta(hours=rng.uniform(0.1, 20)), {"rating": rating})
+                )
+    return story
+
+
+async def seed_demo_history(db: Database, workspace_id: uuid.UUID, *, seed: int = 9) -> int:
+    """Write the history once; returns how many conversations it added."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible on purpose
+    async with db.session() as session:
+        if await session.scalar(
+            select(ReportFact.conversation_id).where(ReportFact.workspace_id == workspace_id).limit(1)
+        ):
+            return 0
+        teams = {
+            t.name: t for t in await session.scalars(select(Team).where(Team.workspace_id == workspace_id))
+        }
+        if not {"Berlin", "Shanghai", "Mexico City"} <= set(teams):
+            return 0
+        members: dict[uuid.UUID, list[uuid.UUID]] = {t.id: [] for t in teams.values()}
+        rows = await session.execute(
+            select(AgentTeam.team_id, Agent.id)
+            .join(Agent, Agent.id == AgentTeam.agent_id)
+            .where(Agent.workspace_id == workspace_id)
+        )
+        for team_id, agent_id in rows:
+            members.setdefault(team_id, []).append(agent_id)
+        inboxes = list(await session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id)))
+        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        facts: list[Fact] = []
+        for offset in range(DAYS, 0, -1):
+            day = today - timedelta(days=offset)
+            volume = rng.randint(14, 26) if day.weekday() < 5 else rng.randint(5, 11)
+            for _ in range(volume):
+                facts.append(
+                    await _write(session, workspace_id, _story(rng, day, teams, members, inboxes), teams)
+                )
+        await rollups.append(session, workspace_id, rollups.totals(facts), compacted=True)
+        await session.commit()
+    return len(facts)
+
+
+async def _write(session: Any, workspace_id: uuid.UUID, story: Story, teams: dict[str, Team]) -> Fact:
+    zone = ZoneInfo(CUSTOMERS[story.language][1])
+    contact = Contact(
+        workspace_id=workspace_id,
+        region="default",
+        locale=story.language,
+        timezone=str(zone),
+        tier=story.tier,
+        attributes={},
+    )
+    session.add(contact)
+    await session.flush()
+    await vault.put_contact(
+        session,
+        workspace_id=workspace_id,
+        contact_id=contact.id,
+        region="default",
+        name=f"Demo customer {contact.id.hex[:6]}",
+        email=None,
+        phone=None,
+    )
+    team = story.team
+    last = story.events[-1][1] if story.events else story.created
+    resolved_at = max((at for kind, at, _ in story.events if kind == "resolved"), default=None)
+    conversation = Conversation(
+        workspace_id=workspace_id,
+        number=await next_number(session, workspace_id),
+        inbox_id=story.inbox.id,
+        contact_id=contact.id,
+        status=story.status,
+        priority="normal",
+        assignee_id=story.agent_id,
+        team_id=team.id,
+        language=story.language,
+        tags=story.tags,
+        custom_attributes={},
+        last_activity_at=last,
+        last_incoming_at=story.created,
+        resolved_at=resolved_at if story.status == "resolved" else None,
+        created_at=story.created,
+        updated_at=last,
+    )
+    session.add(conversation)
+    await session.flush()
+    fact: Fact | None = None
+    dims: dict[str, Any] = {
+        "language": story.language,
+        "channel": story.inbox.channel,
+        "inbox_id": story.inbox.id,
+        "team_id": team.id,
+        "agent_id": None,
+        "region": team.region,
+        "tier": story.tier,
+        "tags": story.tags,
+    }
+    timeline = [
+        ("conversation_created", story.created, {}),
+        ("customer_message", story.created, {}),
+        *story.events,
+    ]
+    for kind, at, data in timeline:
+        if kind == "assigned":
+            dims["agent_id"] = story.agent_id
+        if kind == "handoff":
+            team = teams[data["team"]]
+            dims.update(team_id=team.id, region=team.region)
+            conversation.team_id = team.id
+        values = {
+            "workspace_id": workspace_id,
+            "conversation_id": conversation.id,
+            "kind": kind,
+            "at": at,
+            **dims,
+        }
+        values["data"] = (
+            {"number": conversation.number, "local_how": hour_of_week(at, zone)}
+            if kind == "conversation_created"
+            else {k: v for k, v in data.items() if k == "author"}
+        )
+        values["value"] = data.get("rating")
+        if kind in ("customer_message", "reply", "first_response"):
+            author = "customer" if kind == "customer_message" else data.get("author", "human")
+            await _message(session, conversation, contact, author, at, story.language)
+        if kind in ("first_response", "resolved") and fact is not None:
+            values.update(_durations(team, fact.created_at, at))
+        elif (
+            kind == "reply"
+            and data.get("author") == "human"
+            and fact is not None
+            and fact.waiting_since is not None
+        ):
+            values.update(_durations(team, fact.waiting_since, at))
+        event = ReportEvent(**values)
+        session.add(event)
+        await session.flush()
+        fact = fold(fact, event)
+    assert fact is not None
+    session.add(ReportFact(**fact.values()))
+    return fact
+
+
+def _durations(team: Team, start: datetime, end: datetime) -> dict[str, float]:
+    calendar = team_calendar(team)
+    business = (
+        calendar.working_seconds_between(start, end)
+        if calendar is not None
+        else (end - start).total_seconds()
+    )
+    return {"calendar_s": max(0.0, (end - start).total_seconds()), "business_s": business}
+
+
+async def _message(
+    session: Any, conversation: Conversation, contact: Contact, author: str, at: datetime, language: str
+) -> None:
+    incoming = author == "customer"
+    message = Message(
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        inbox_id=conversation.inbox_id,
+        contact_id=contact.id,
+        direction="incoming" if incoming else "outgoing",
+        author_kind=author,
+        content_type="text",
+        language=language if incoming else "en",
+        delivery_status="received" if incoming else "read",
+        meta={},
+        created_at=at,
+    )
+    session.add(message)
+    await session.flush()
+    body = CUSTOMERS[language][3] if incoming else REPLY
+    await vault.put_message(
+        session,
+        workspace_id=conversation.workspace_id,
+        message_id=message.id,
+        conversation_id=conversation.id,
+        contact_id=contact.id,
+        region="default",
+        body=body,
+    )

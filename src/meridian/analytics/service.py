@@ -1,0 +1,227 @@
+"""Reports: the overview by group, time series, and the names behind the keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.agents.models import Agent
+from meridian.analytics.buckets import percentile
+from meridian.analytics.facts import Fact, contribution
+from meridian.analytics.measures import Sums, measures
+from meridian.analytics.periods import spans
+from meridian.analytics.query import GROUP_COLUMNS, all_of
+from meridian.analytics.rollups import ROLLUPS, histogram_from, histogram_sums
+from meridian.analytics.sources import (
+    FACTS,
+    ReportQuery,
+    before_condition,
+    each_fact,
+    from_facts,
+    from_rollups,
+    span_condition,
+)
+from meridian.inboxes.models import Inbox
+from meridian.teams.models import Team
+
+# Up to this many conversations in range, reports read the facts and percentiles are
+# exact; beyond it they read the rollups (histogram percentiles, within a few percent).
+EXACT_LIMIT = 10_000
+SERIES_COUNTERS = (
+    "conversations",
+    "resolutions",
+    "backlog_delta",
+    "csat_count",
+    "csat_sum",
+    "sla_met",
+    "sla_breached",
+)
+
+
+async def labels(
+    session: AsyncSession, workspace_id: uuid.UUID, group_by: str | None, keys: list[Hashable]
+) -> dict[Hashable, str]:
+    """Display names for team, agent and inbox keys (other keys are their own label)."""
+    models: dict[str, Any] = {"team": Team, "agent": Agent, "inbox": Inbox}
+    model = models.get(group_by or "")
+    ids = [key for key in keys if isinstance(key, uuid.UUID)]
+    if model is None or not ids:
+        return {}
+    rows = await session.execute(
+        select(model.id, model.name).where(model.workspace_id == workspace_id, model.id.in_(ids))
+    )
+    return {ident: name for ident, name in rows}
+
+
+def _key(value: Hashable) -> str | None:
+    return None if value is None else str(value)
+
+
+async def exact_values(session: AsyncSession, q: ReportQuery, groups: dict[Hashable, Sums]) -> None:
+    """Attach every cohort duration of the requested basis to its group (exact percentiles)."""
+    c = FACTS.c
+    business = q.basis == "business"
+    resolved = and_(c.status == "resolved", c.resolution_s.is_not(None))
+    key = c[GROUP_COLUMNS[q.group_by]] if q.group_by else literal(None)
+    stmt = select(
+        key.label("key"),
+        case(
+            (
+                c.first_response_s.is_not(None),
+                func.coalesce(c.first_response_bs, 0.0) if business else c.first_response_s,
+            )
+        ).label("fr"),
+        case((resolved, func.coalesce(c.resolution_bs, 0.0) if business else c.resolution_s)).label("res"),
+        case(
+            (
+                c.next_responses > 0,
+                (c.next_response_total_bs if business else c.next_response_total_s) / c.next_responses,
+            )
+        ).label("nr"),
+    ).where(
+        c.workspace_id == q.workspace_id,
+        c.excluded.is_(False),
+        c.created_at >= q.days.since,
+        c.created_at < q.days.until,
+        all_of(q.filters.conditions(FACTS)),
+    )
+    suffix = "_b" if business else "_c"
+    for sums in groups.values():
+        sums.values = {}
+    for row in await session.execute(stmt):
+        sums = groups.setdefault(row.key, Sums(values={}))
+        assert sums.values is not None
+        for name in ("fr", "res", "nr"):
+            value = getattr(row, name)
+            if value is not None:
+                sums.values.setdefault(name + suffix, []).append(float(value))
+
+
+async def overview(
+    session: AsyncSession, q: ReportQuery, *, exact_limit: int = EXACT_LIMIT
+) -> dict[str, Any]:
+    if q.needs_facts:
+        groups, exact = await from_facts(session, q), True
+    else:
+        groups = await from_rollups(session, q)
+        exact = sum(s.counters.get("conversations", 0) for s in groups.values()) <= exact_limit
+        if exact:
+            # Counts come from the rollups either way; small cohorts get exact percentiles.
+            await exact_values(session, q, groups)
+    names = await labels(session, q.workspace_id, q.group_by, list(groups))
+    total = Sums(values={} if exact else None)
+    items = []
+    for key, sums in groups.items():
+        items.append({"key": _key(key), "label": names.get(key, _key(key)), **measures(sums, q.basis)})
+        if q.group_by != "tag":
+            total.merge(sums)
+    if q.group_by == "tag":
+        # A conversation with two tags is in two groups; totals count it once.
+        whole = ReportQuery(q.workspace_id, q.days, q.filters, None, q.basis)
+        total = (await from_facts(session, whole)).get(None, total)
+    items.sort(key=lambda item: (-item["conversations"], item["key"] or ""))
+    return {
+        "since": q.days.since.isoformat(),
+        "until": q.days.until.isoformat(),
+        "group_by": q.group_by,
+        "basis": q.basis,
+        "filters": q.filters.as_query(),
+        "percentiles": "exact" if exact else "approximate",
+        "totals": measures(total, q.basis),
+        "groups": items,
+    }
+
+
+def period_start(day: date, interval: str) -> date:
+    return day - timedelta(days=day.weekday()) if interval == "week" else day
+
+
+async def _series_from_rollups(
+    session: AsyncSession, q: ReportQuery, interval: str
+) -> tuple[dict[date, Sums], int]:
+    c = ROLLUPS.c
+    fr, res = q.histograms[0], q.histograms[1]
+    base = [c.workspace_id == q.workspace_id, c.cube == q.cube, *q.filters.conditions(ROLLUPS)]
+    covering = [("d", q.days.start, q.days.end)] if interval == "day" else spans(q.days, months=False)
+    counters = [func.coalesce(func.sum(c[name]), 0).label(name) for name in SERIES_COUNTERS]
+    stmt = (
+        select(c.period, *counters, *histogram_sums(fr), *histogram_sums(res))
+        .where(*base, span_condition(covering))
+        .group_by(c.period)
+    )
+    buckets: dict[date, Sums] = {}
+    for row in await session.execute(stmt):
+        sums = Sums()
+        for name in SERIES_COUNTERS:
+            sums.counters[name] = int(row._mapping[name])
+        sums.histograms[fr] = histogram_from(row, fr)
+        sums.histograms[res] = histogram_from(row, res)
+        buckets.setdefault(period_start(row.period, interval), Sums()).merge(sums)
+    opening = await session.scalar(
+        select(func.coalesce(func.sum(c.backlog_delta), 0)).where(*base, before_condition(q.days.start))
+    )
+    return buckets, int(opening or 0)
+
+
+async def _series_from_facts(
+    session: AsyncSession, q: ReportQuery, interval: str
+) -> tuple[dict[date, Sums], int]:
+    buckets: dict[date, Sums] = {}
+    opening = 0
+
+    def visit(fact: Fact) -> None:
+        nonlocal opening
+        for day, delta in contribution(fact).items():
+            if day < q.days.start:
+                opening += delta.counters.get("backlog_delta", 0)
+            elif day < q.days.end:
+                sums = buckets.setdefault(period_start(day, interval), Sums())
+                for name, value in delta.counters.items():
+                    sums.counters[name] += value
+                for name, counts in delta.histograms.items():
+                    for index, count in counts.items():
+                        sums.histograms[name][index] += count
+
+    await each_fact(session, q, visit)
+    return buckets, opening
+
+
+async def timeseries(session: AsyncSession, q: ReportQuery, *, interval: str = "day") -> dict[str, Any]:
+    reader = _series_from_facts if q.needs_facts else _series_from_rollups
+    buckets, backlog = await reader(session, q, interval)
+    fr, res = q.histograms[0], q.histograms[1]
+    points = []
+    for start in sorted({period_start(day, interval) for day in q.days.days()}):
+        sums = buckets.get(start, Sums())
+        c = sums.counters
+        backlog += c["backlog_delta"]
+        answered = c["sla_met"] + c["sla_breached"]
+        points.append(
+            {
+                "period": start.isoformat(),
+                "conversations": c["conversations"],
+                "resolved": c["resolutions"],
+                "backlog": backlog,
+                "first_response_p50_s": _round(percentile(sums.histograms[fr], 0.5)),
+                "resolution_p50_s": _round(percentile(sums.histograms[res], 0.5)),
+                "csat_avg": round(c["csat_sum"] / c["csat_count"], 2) if c["csat_count"] else None,
+                "sla_attainment": round(c["sla_met"] / answered, 4) if answered else None,
+            }
+        )
+    return {
+        "since": q.days.since.isoformat(),
+        "until": q.days.until.isoformat(),
+        "interval": interval,
+        "basis": q.basis,
+        "filters": q.filters.as_query(),
+        "points": points,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None

@@ -1,0 +1,34 @@
+"""Folding appended rollup deltas together, every minute."""
+
+from __future__ import annotations
+
+import logging
+
+from meridian.analytics.rollups import compact, workspaces_with_pending
+from meridian.db.engine import Database, get_database
+from meridian.jobs.app import job_app
+
+log = logging.getLogger(__name__)
+
+
+async def compact_all(db: Database) -> int:
+    """Compact every workspace with pending deltas, one transaction each."""
+    async with db.session() as session:
+        workspaces = await workspaces_with_pending(session)
+    done = 0
+    for workspace_id in workspaces:
+        async with db.session() as session:
+            done += await compact(session, workspace_id)
+            await session.commit()
+    return done
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="analytics-compact")
+@job_app.task(
+    name="meridian.analytics.compact_rollups", queue="maintenance", queueing_lock="analytics-compact"
+)
+async def compact_rollups(timestamp: int) -> int:
+    batches = await compact_all(get_database())
+    if batches:
+        log.info("compacted analytics rollups", extra={"batches": batches})
+    return batches

@@ -1,0 +1,1 @@
+"""Automation rules (event -> conditions -> actions) and agents' one-click macros."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from meridian.auth.deps import CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.canned import service
+from meridian.canned.schemas import CannedCreate, CannedList, CannedOut, RenderedOut
+from meridian.core.errors import path_id
+
+router = APIRouter(tags=["canned responses"])
+
+
+@router.post("/canned-responses", response_model=CannedOut, status_code=201)
+async def create_canned(data: CannedCreate, principal: SupervisorPrincipal, session: Session) -> CannedOut:
+    return await service.create_canned(session=session, principal=principal, data=data)
+
+
+@router.get("/canned-responses", response_model=CannedList)
+async def list_canned(principal: CurrentPrincipal, session: Session) -> CannedList:
+    return CannedList(items=await service.list_canned(session, workspace_id=principal.workspace_id))
+
+
+@router.get("/canned-responses/{canned_id}", response_model=CannedOut)
+async def get_canned(canned_id: str, principal: CurrentPrincipal, session: Session) -> CannedOut:
+    return await service.get_canned(
+        session, workspace_id=principal.workspace_id, canned_id=path_id(canned_id, "canned response")
+    )
+
+
+@router.get("/canned-responses/{canned_id}/render", response_model=RenderedOut)
+async def render_canned(
+    canned_id: str, principal: CurrentPrincipal, session: Session, conversation_id: str | None = None
+) -> RenderedOut:
+    return await service.render_canned(
+        session,
+        principal=principal,
+        canned_id=path_id(canned_id, "canned response"),
+        conversation_id=path_id(conversation_id, "conversation") if conversation_id else None,
+    )

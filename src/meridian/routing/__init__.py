@@ -1,0 +1,1 @@
+"""Follow-the-sun routing: who answers a conversation, and why."""

@@ -1,0 +1,309 @@
+"""Routing actions: give a conversation an owner (or a place in a queue), drain queues
+when capacity frees up, and move an absent agent's work on.
+
+Every action runs inside the caller's transaction (a subscriber's or a periodic
+task's) and never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.channels.ingest import should_auto_reply
+from meridian.contacts.models import Contact
+from meridian.conversations.models import Conversation
+from meridian.conversations.service import assign_conversation, event_scope
+from meridian.core.clock import utcnow
+from meridian.events.service import publish
+from meridian.messages.models import Message
+from meridian.routing import directory
+from meridian.routing.engine import Decision, Need, decide
+from meridian.routing.models import RoutingAgentState
+from meridian.routing.notice import customer_zone, notice_language, render_notice
+from meridian.routing.outbound import post_message
+from meridian.teams.models import Team
+
+SKILL_TAG = "skill:"
+# Skills a contact keeps asking for: once a conversation of theirs needed one, the
+# next ones do too ("asked for a senior agent before").
+LEARNED_SKILLS = ("senior",)
+# Customer tiers that jump the queue when capacity frees up.
+VIP_TIERS = ("vip", "premium", "platinum", "enterprise")
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+async def _need(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    *,
+    language: str | None,
+    exclude_agent_ids: frozenset[uuid.UUID],
+    exclude_team_ids: frozenset[uuid.UUID],
+    only_team_ids: frozenset[uuid.UUID],
+) -> Need:
+    skills = {t[len(SKILL_TAG) :] for t in conversation.tags if t.startswith(SKILL_TAG)}
+    notes: list[str] = []
+    others = (Conversation.contact_id == contact.id, Conversation.id != conversation.id)
+    for skill in LEARNED_SKILLS:
+        if skill in skills:
+            continue
+        asked = await session.scalar(
+            select(Conversation.id).where(*others, Conversation.tags.contains([SKILL_TAG + skill])).limit(1)
+        )
+        if asked is not None:
+            skills.add(skill)
+            notes.append(f"asked for a {skill} agent before")
+    sticky = await session.scalar(
+        select(Conversation.assignee_id)
+        .where(*others, Conversation.assignee_id.is_not(None))
+        .order_by(Conversation.last_activity_at.desc())
+        .limit(1)
+    )
+    return Need(
+        language=language or conversation.language or contact.locale,
+        skills=frozenset(skills),
+        notes=tuple(notes),
+        preferred_team_id=conversation.team_id,
+        sticky_agent_id=sticky,
+        exclude_agent_ids=exclude_agent_ids,
+        exclude_team_ids=exclude_team_ids,
+        only_team_ids=only_team_ids,
+    )
+
+
+async def route_conversation(
+    *,
+    session: AsyncSession,
+    conversation_id: uuid.UUID,
+    trigger: str,
+    language: str | None = None,
+    reassign: bool = False,
+    from_agent_id: uuid.UUID | None = None,
+    from_team_id: uuid.UUID | None = None,
+    within_team_id: uuid.UUID | None = None,
+    only_if_assigned: bool = False,
+    notify: bool = True,
+    at: datetime | None = None,
+) -> Decision | None:
+    """Decide and apply who owns ``conversation_id``; None when it needs no routing.
+
+    Without ``reassign`` only an open, unowned conversation is routed, so two
+    triggers for the same conversation (its row is locked first) assign it once.
+    ``from_agent_id`` / ``from_team_id`` move it away from that agent / team, and
+    only while it is still theirs (someone may have taken it meanwhile).
+    """
+    at = at or utcnow()
+    conversation = await session.scalar(
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if conversation is None or conversation.status != "open":
+        return None
+    if from_agent_id is not None and conversation.assignee_id != from_agent_id:
+        return None
+    if from_team_id is not None and conversation.team_id != from_team_id:
+        return None
+    reassign = reassign or from_agent_id is not None or from_team_id is not None
+    if conversation.assignee_id is not None and not reassign:
+        return None
+    contact = await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    # Moving to a team may keep an agent who is in it; any other reassignment moves away.
+    moving_away = reassign and conversation.assignee_id is not None and within_team_id is None
+    exclude_agent_ids = frozenset(
+        {conversation.assignee_id} if moving_away and conversation.assignee_id else ()
+    )
+    exclude_team_ids = frozenset({from_team_id} if from_team_id else ())
+    need = await _need(
+        session,
+        conversation,
+        contact,
+        language=language,
+        exclude_agent_ids=exclude_agent_ids,
+        exclude_team_ids=exclude_team_ids,
+        only_team_ids=frozenset({within_team_id} if within_team_id else ()),
+    )
+    teams = await directory.teams_of(session, conversation.workspace_id)
+    agents = await directory.agents_of(session, conversation.workspace_id)
+    decision = decide(need, teams, agents, at)
+    if only_if_assigned and decision.outcome != "assigned":
+        return decision
+    await _apply(session, conversation, contact, decision, trigger=trigger, at=at, notify=notify)
+    return decision
+
+
+async def _apply(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    decision: Decision,
+    *,
+    trigger: str,
+    at: datetime,
+    notify: bool,
+) -> None:
+    previous: dict[str, Any] = dict(conversation.routing or {})
+    extra: dict[str, Any] = {
+        "state": decision.outcome,
+        "trigger": trigger,
+        "wait_until": decision.wait_until.isoformat() if decision.wait_until else None,
+        "load": decision.load,
+        "capacity": decision.capacity,
+    }
+    unchanged = (
+        decision.outcome == "queued"
+        and previous.get("state") == "queued"
+        and previous.get("reason") == decision.reason
+        and conversation.team_id == decision.team_id
+        and conversation.assignee_id is None
+    )
+    if previous.get("state") == "queued" and previous.get("notice_for"):
+        extra["notice_for"] = previous["notice_for"]
+    if unchanged:
+        pass  # no event, no rewrite: queues are re-examined every minute
+    elif decision.outcome == "assigned" or conversation.assignee_id is not None:
+        await assign_conversation(
+            session=session,
+            conversation=conversation,
+            agent_id=decision.agent_id,
+            team_id=decision.team_id,
+            reason=decision.reason,
+            actor_id=None,
+        )
+        conversation.routing = {**(conversation.routing or {}), **extra}
+    else:
+        conversation.team_id = decision.team_id
+        conversation.routing = {
+            "assignee_id": None,
+            "team_id": str(decision.team_id) if decision.team_id else None,
+            "reason": decision.reason,
+            "by": "system",
+            "at": at.isoformat(),
+            **extra,
+        }
+        await publish(
+            session,
+            workspace_id=conversation.workspace_id,
+            type="conversation.updated",
+            payload={
+                "conversation_id": str(conversation.id),
+                "fields": ["routing", "team_id"],
+                "status": conversation.status,
+                "priority": conversation.priority,
+                "source": "routing",
+            },
+            **event_scope(conversation),
+        )
+    if decision.agent_id is not None:
+        await session.execute(
+            insert(RoutingAgentState)
+            .values(agent_id=decision.agent_id, workspace_id=conversation.workspace_id, last_assigned_at=at)
+            .on_conflict_do_update(index_elements=["agent_id"], set_={"last_assigned_at": at})
+        )
+    if notify and decision.wait_until is not None:
+        await _send_notice(session, conversation, contact, decision.wait_until, at)
+
+
+async def _send_notice(
+    session: AsyncSession, conversation: Conversation, contact: Contact, opening: datetime, at: datetime
+) -> None:
+    """Tell the customer when we will answer, once per expected opening."""
+    routing = dict(conversation.routing or {})
+    if routing.get("notice_for") == opening.isoformat():
+        return
+    last = await session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conversation.id, Message.direction == "incoming")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if last is not None and not should_auto_reply(last):
+        return  # never answer a robot (an out-of-office reply) with another automatic message
+    team = await session.get(Team, conversation.team_id) if conversation.team_id else None
+    language = notice_language(conversation.language or contact.locale)
+    zone, known = customer_zone(
+        contact_timezone=contact.timezone,
+        country=contact.country,
+        team_timezone=team.timezone if team else "UTC",
+        at=opening,
+    )
+    body = render_notice(opening=opening, now=at, language=language, zone=zone, zone_is_customers=known)
+    sent = await post_message(
+        session,
+        conversation=conversation,
+        body=body,
+        kind="reply",
+        language=language,
+        meta={"routing_notice": {"opening": opening.isoformat(), "timezone": zone.key}},
+    )
+    if sent is not None:
+        conversation.routing = {**routing, "notice_for": opening.isoformat()}
+
+
+def queue_order() -> list[Any]:
+    """VIP tiers first, then urgent before low, then who has waited longest."""
+    return [
+        case((Contact.tier.in_(VIP_TIERS), 0), else_=1),
+        case(PRIORITY_ORDER, value=Conversation.priority, else_=2),
+        Conversation.last_activity_at,
+        Conversation.id,
+    ]
+
+
+async def drain_queue(
+    *, session: AsyncSession, workspace_id: uuid.UUID, limit: int = 50, at: datetime | None = None
+) -> int:
+    """Route waiting (open, unowned) conversations in queue order; returns how many got
+    an agent."""
+    ids = list(
+        await session.scalars(
+            select(Conversation.id)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(
+                Conversation.workspace_id == workspace_id,
+                Conversation.status == "open",
+                Conversation.assignee_id.is_(None),
+            )
+            .order_by(*queue_order())
+            .limit(limit)
+        )
+    )
+    assigned = 0
+    for conversation_id in ids:
+        decision = await route_conversation(
+            session=session, conversation_id=conversation_id, trigger="queue", notify=False, at=at
+        )
+        assigned += decision is not None and decision.outcome == "assigned"
+    return assigned
+
+
+async def reroute_agent(
+    *, session: AsyncSession, agent_id: uuid.UUID, trigger: str, at: datetime | None = None
+) -> int:
+    """Move an agent's open conversations on (they went offline or away)."""
+    ids = list(
+        await session.scalars(
+            select(Conversation.id)
+            .where(Conversation.assignee_id == agent_id, Conversation.status == "open")
+            .order_by(Conversation.last_activity_at)
+        )
+    )
+    for conversation_id in ids:
+        await route_conversation(
+            session=session,
+            conversation_id=conversation_id,
+            trigger=trigger,
+            from_agent_id=agent_id,
+            notify=False,
+            at=at,
+        )
+    return len(ids)

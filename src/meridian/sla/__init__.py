@@ -1,0 +1,1 @@
+"""Service-level agreements: policies, due times on business calendars, attainment."""

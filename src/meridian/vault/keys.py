@@ -1,0 +1,101 @@
+"""Per-contact data keys: created on first write, unwrapped per call, shredded on erasure.
+
+Unwrapped keys are never cached beyond one vault call, so a key shredded by one process
+stops every other process from reading that contact's content at its next call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meridian.core.clock import utcnow
+from meridian.core.errors import ProblemError
+from meridian.vault.crypto import WrappedKey, key_provider, new_data_key
+from meridian.vault.models import VaultKey
+
+
+class ContactErased(ProblemError):
+    """Content was about to be written for a contact whose data key was destroyed."""
+
+    def __init__(self) -> None:
+        super().__init__(409, "this contact was erased")
+
+
+def _unwrap(row: VaultKey) -> bytes:
+    assert row.wrapped_key is not None and row.kek_id is not None
+    return key_provider().unwrap(row.region, WrappedKey(row.kek_id, row.wrapped_key))
+
+
+async def key_for_write(
+    db: AsyncSession, *, workspace_id: uuid.UUID | None, contact_id: uuid.UUID, region: str
+) -> bytes:
+    """The contact's data key, created when it has none; ContactErased after erasure.
+
+    ``workspace_id`` may be None only when the contact is known to have a key already.
+    """
+    row = await db.get(VaultKey, contact_id, populate_existing=True)
+    if row is None:
+        if workspace_id is None:
+            raise LookupError(f"contact {contact_id} has no data key and no workspace was given")
+        wrapped = key_provider().wrap(region, new_data_key())
+        # Two writers creating the first key race here; the loser reads the winner's key.
+        await db.execute(
+            insert(VaultKey)
+            .values(
+                contact_id=contact_id,
+                workspace_id=workspace_id,
+                region=region,
+                kek_id=wrapped.kek_id,
+                wrapped_key=wrapped.wrapped,
+            )
+            .on_conflict_do_nothing(index_elements=["contact_id"])
+        )
+        row = await db.get(VaultKey, contact_id, populate_existing=True)
+        assert row is not None
+    if row.wrapped_key is None:
+        raise ContactErased()
+    return _unwrap(row)
+
+
+async def keys_for_read(db: AsyncSession, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """Live data keys of these contacts; erased (or unknown) contacts are absent."""
+    ids = list(set(contact_ids))
+    if not ids:
+        return {}
+    rows = await db.scalars(
+        select(VaultKey).where(VaultKey.contact_id.in_(ids), VaultKey.wrapped_key.is_not(None))
+    )
+    return {row.contact_id: _unwrap(row) for row in rows}
+
+
+async def shred(db: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.UUID, region: str) -> None:
+    """Destroy the contact's data key, leaving a tombstone that refuses new writes."""
+    now = utcnow()
+    stmt = insert(VaultKey).values(
+        contact_id=contact_id, workspace_id=workspace_id, region=region, shredded_at=now
+    )
+    await db.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["contact_id"],
+            set_={"wrapped_key": None, "kek_id": None, "shredded_at": now},
+        )
+    )
+
+
+async def shred_existing(db: AsyncSession, *, contact_id: uuid.UUID) -> None:
+    now = utcnow()
+    await db.execute(
+        update(VaultKey)
+        .where(VaultKey.contact_id == contact_id)
+        .values(wrapped_key=None, kek_id=None, shredded_at=func.coalesce(VaultKey.shredded_at, now))
+    )
+
+
+async def is_shredded(db: AsyncSession, contact_id: uuid.UUID) -> bool:
+    shredded_at = await db.scalar(select(VaultKey.shredded_at).where(VaultKey.contact_id == contact_id))
+    return shredded_at is not None
