@@ -1,12 +1,17 @@
 """How fast the analytics reports answer over a large workspace.
 
     python benchmarks/analytics_overview.py [--conversations 1000000] [--database-url URL]
+    python benchmarks/analytics_overview.py --generated [--data-dir DIR]
 
 Creates a scratch database (on MERIDIAN_DATABASE_URL's server, or the embedded one),
 fills one workspace with a year of synthetic conversations (6 teams in 4 regions,
 60 agents, 10 inboxes on 9 channels, 12 languages, 3 tiers), writes their facts and
 rollups through the same code the live recorder uses, then times each report.
 The database is dropped afterwards unless --keep is given.
+
+With ``--generated`` it times the same reports over the workspace that
+``python -m benchmarks.generate`` filled (conversations, messages, and their facts and
+rollups) in ``--data-dir`` instead.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import math
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -38,6 +44,7 @@ from meridian.db.engine import Database, make_database
 from meridian.db.migrate import upgrade
 from meridian.workspaces.models import Workspace
 
+ROOT = str(Path(__file__).resolve().parents[1])
 LANGUAGES = ["en", "es", "de", "fr", "pt", "ja", "zh-Hans", "ar", "ko", "it", "nl", "tr"]
 TEAMS = [("eu", ["de", "fr", "it", "nl", "en", "tr"]), ("eu", ["en", "de"]), ("latam", ["es", "pt", "en"])]
 TEAMS += [
@@ -174,6 +181,25 @@ async def measure(db: Database, workspace_id: uuid.UUID, start: date) -> None:
         print(f"{name:<48} {await timed(once):7.3f}")
 
 
+async def measure_generated(data_dir: Path | None) -> None:
+    sys.path.insert(0, ROOT)
+    from benchmarks._common import DEFAULT_DATA_DIR, start_database, use_data_dir
+    from benchmarks.generate import bench_workspace
+
+    url = await asyncio.to_thread(start_database, use_data_dir(data_dir or DEFAULT_DATA_DIR))
+    workspace_id = bench_workspace(url)
+    if workspace_id is None:
+        raise SystemExit("no generated workspace here: run `python -m benchmarks.generate` first")
+    db = make_database(url, pool_size=2)
+    async with db.session() as session:
+        count = await session.scalar(
+            text("SELECT count(*) FROM report_conversations WHERE workspace_id = :ws"), {"ws": workspace_id}
+        )
+    print(f"the generated workspace: {count:,} conversations")
+    await measure(db, workspace_id, (datetime.now(UTC) - timedelta(days=365)).date())
+    await db.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -181,7 +207,12 @@ async def main() -> None:
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=os.environ.get("MERIDIAN_DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--generated", action="store_true", help="the workspace of benchmarks.generate")
+    parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
+    if args.generated:
+        await measure_generated(args.data_dir)
+        return
     server = make_url(
         to_sqlalchemy_url(args.database_url)
         if args.database_url

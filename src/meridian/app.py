@@ -20,7 +20,9 @@ from meridian.canned.routes import router as canned_router
 from meridian.channels.routes import api_router as channels_api_router
 from meridian.channels.routes import webhook_router
 from meridian.channels.webchat.routes import router as webchat_router
+from meridian.channels.whatsapp.routes import router as whatsapp_templates_router
 from meridian.config import get_settings
+from meridian.console.admin_routes import router as console_admin_router
 from meridian.console.routes import STATIC_DIR
 from meridian.console.routes import router as console_router
 from meridian.contacts.routes import router as contacts_router
@@ -44,12 +46,16 @@ from meridian.messages.routes import router as messages_router
 from meridian.ops import metrics
 from meridian.ops.routes import router as ops_router
 from meridian.privacy.routes import router as privacy_router
+from meridian.residency.routes import router as residency_router
 from meridian.security.middleware import install_security
 from meridian.sla.routes import router as sla_router
 from meridian.teams.routes import router as teams_router
 from meridian.translation.routes import router as translation_router
+from meridian.vault import regions
+from meridian.workspaces.routes import router as workspace_router
 
 API_ROUTERS: list[APIRouter] = [
+    workspace_router,
     agents_router,
     teams_router,
     inboxes_router,
@@ -57,10 +63,12 @@ API_ROUTERS: list[APIRouter] = [
     conversations_router,
     messages_router,
     channels_api_router,
+    whatsapp_templates_router,
     events_router,
     sla_router,
     automations_router,
     privacy_router,
+    residency_router,
     audit_router,
     translation_router,
     canned_router,
@@ -83,6 +91,9 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
             except RuntimeError:
                 database = make_database(resolve_database_url(settings))
                 set_database(database)
+        await regions.start(
+            spec=settings.regions, home_url=database.url, embedded=settings.database_url is None
+        )
         # Language models load in the background; requests are served meanwhile.
         start_warm_up()
         hub = EventHub(database)
@@ -125,6 +136,7 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
         app.include_router(sandbox_router)
     app.include_router(ops_router)
     app.include_router(console_router)
+    app.include_router(console_admin_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,7 @@ from meridian.analytics.cli import analytics_app
 from meridian.audit.cli import audit_app
 from meridian.bot.cli import bot_app
 from meridian.config import get_settings
+from meridian.translation.cli import translate_app
 
 app = typer.Typer(help="Meridian: customer service for companies that sell worldwide.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
@@ -21,6 +22,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bot_app, name="bot")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(translate_app, name="translate")
 
 log = logging.getLogger("meridian")
 
@@ -40,8 +42,11 @@ def _database_url() -> str:
 
 async def _migrate(url: str) -> None:
     from meridian.db.migrate import upgrade_async
+    from meridian.vault import regions
 
     await upgrade_async(url)
+    settings = get_settings()
+    await regions.start(spec=settings.regions, home_url=url, embedded=settings.database_url is None)
 
 
 @app.command()
@@ -51,6 +56,40 @@ def migrate() -> None:
     url = _database_url()
     asyncio.run(_migrate(url))
     typer.echo("migrations applied")
+
+
+def _graceful_server_class() -> type[Any]:
+    import contextlib
+    import signal
+    import threading
+    from collections.abc import Iterator
+
+    import uvicorn
+    from uvicorn.server import HANDLED_SIGNALS
+
+    class GracefulServer(uvicorn.Server):
+        """uvicorn, minus re-raising the stop signal once it has shut down.
+
+        uvicorn re-raises a captured SIGTERM after its own shutdown; the default handler
+        then kills the process before our clean-up runs (mail receivers, the pool, and
+        the embedded PostgreSQL's exit hook, which stops the server): `meridian serve`
+        stopped by a process manager left PostgreSQL running. Here a signal only means
+        "shut down", which is done when ``serve()`` returns.
+        """
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return GracefulServer
 
 
 async def _serve(host: str, port: int, *, demo: bool = False) -> None:
@@ -63,6 +102,9 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
     if "public_url" not in settings.model_fields_set:
         # Unset: this process is reachable where it listens (webhook URLs, demo sandbox).
         settings.public_url = f"http://{host}:{port}"
+    if demo and settings.database_url is None and not settings.regions:
+        # The demo shows data residency: an "eu" database beside the home one.
+        settings.regions = "eu=embedded"
     url = _database_url()
     await _migrate(url)
     db = make_database(url)
@@ -72,7 +114,7 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
 
         info = await seed_demo(db)
         print_demo_banner(info, base_url=f"http://{host}:{port}")
-    server = uvicorn.Server(
+    server = _graceful_server_class()(
         uvicorn.Config(
             create_app(db=db, run_workers=True, demo=demo),
             host=host,
@@ -82,18 +124,24 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
             proxy_headers=True,
         )
     )
-    receiver = None
-    if settings.smtp_port is not None:
-        from meridian.channels.email.service import smtp_receiver
+    receivers = []
+    from meridian.channels.email.service import smtp_receiver
 
+    for mail_port, lmtp in ((settings.smtp_port, False), (settings.lmtp_port, True)):
+        if mail_port is None:
+            continue
         # Mail forwarded to Meridian (docs/channels/email.md); same interface as HTTP.
-        receiver = smtp_receiver(db, host, settings.smtp_port)
+        receiver = smtp_receiver(db, host, mail_port, lmtp=lmtp)
         await receiver.start()
-        log.info("receiving mail by SMTP", extra={"host": host, "port": receiver.port})
+        receivers.append(receiver)
+        log.info(
+            "receiving mail by LMTP" if lmtp else "receiving mail by SMTP",
+            extra={"host": host, "port": receiver.port},
+        )
     try:
         await server.serve()
     finally:
-        if receiver is not None:
+        for receiver in receivers:
             await receiver.stop()
         await db.dispose()
 

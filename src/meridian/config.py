@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     smtp_port: int | None = None
+    # LMTP (RFC 2033) for a local mail server handing over mail; per-recipient replies.
+    lmtp_port: int | None = None
     # The largest request body any endpoint accepts (webhooks, API, uploads).
     max_body_bytes: int = 10 * 1024 * 1024
     log_json: bool = True
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     # Key-encryption keys for the vault, one per data region: "eu=<base64 32 bytes>,us=...".
     # A region not listed gets a key derived from secret_key (see vault/crypto.py).
     region_keys: str | None = None
+    # Regions with their own database: "eu=postgresql://...,us=postgresql://..."; in
+    # embedded mode "eu=embedded" creates one on the embedded server (vault/regions.py).
+    regions: str | None = None
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

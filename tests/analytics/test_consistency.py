@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from meridian.analytics import service
-from meridian.analytics.models import COUNTERS, DIMENSIONS, HISTOGRAMS, ReportFact
+from meridian.analytics.models import COUNTERS, DIMENSIONS, HISTOGRAMS, ReportEvent, ReportFact
 from meridian.analytics.query import Filters, day_range
 from meridian.analytics.rebuild import rebuild_workspace
 from meridian.analytics.rollups import ROLLUPS, compact, histogram_from, histogram_sums
 from meridian.analytics.sources import ReportQuery
 from meridian.db.engine import Database
+from tests.analytics.helpers import drain, incoming, patch, reply
 from tests.analytics.scenario import SINCE, UNTIL, Scenario
+from tests.factories import Factory
 
 COUNTS = ("conversations", "resolved", "reopens", "backlog", "first_responses", "csat_responses", "handoffs")
 DURATIONS = ("first_response_p50_s", "first_response_p90_s", "resolution_p50_s", "next_response_p50_s")
@@ -100,3 +103,52 @@ async def test_compaction_and_rebuild_reproduce_the_incremental_figures(db: Data
     assert await rollup_state(db, workspace_id) == before_rollups
     async with db.session() as session:
         assert await service.overview(session, q, exact_limit=0) == incremental
+
+
+def test_the_rebuild_command_reports_what_it_recomputed(
+    week: Scenario, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from meridian.cli import app
+    from meridian.config import get_settings
+
+    monkeypatch.setenv("MERIDIAN_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["analytics", "rebuild", "--workspace", str(week.tenant.workspace_id)]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert f"{week.tenant.workspace_id}: 6 conversations from" in result.output
+    bad = CliRunner().invoke(app, ["analytics", "rebuild", "--workspace", "nope"])
+    assert bad.exit_code == 2
+
+
+async def test_replay_recovers_history_recorded_before_analytics(
+    client: httpx.AsyncClient, factory: Factory, db: Database
+) -> None:
+    tenant = await factory.tenant()
+    h = tenant.headers
+    inbox_id, _ = await factory.inbox(tenant)
+    first = await incoming(
+        client, h, inbox_id, "Hello, my parcel never arrived at my house.", identifier="r1"
+    )
+    await reply(client, h, first["conversation_id"], "Sorry! Sending a new one.")
+    await patch(client, h, first["conversation_id"], status="resolved")
+    await incoming(client, h, inbox_id, "Hi, can I change my delivery address please?", identifier="r2")
+    await drain(db)
+    recorded = await fact_state(db, tenant.workspace_id)
+    async with db.session() as session:
+        # As if analytics had been installed after these conversations happened.
+        await session.execute(delete(ReportEvent).where(ReportEvent.workspace_id == tenant.workspace_id))
+        await session.commit()
+    result = await rebuild_workspace(db, tenant.workspace_id, replay=True)
+    assert result.replayed > 0 and result.conversations == 2
+    replayed = await fact_state(db, tenant.workspace_id)
+    ignore = {"last_event_id"}
+    assert {k: {f: v for f, v in f.items() if f not in ignore} for k, f in replayed.items()} == {
+        k: {f: v for f, v in f.items() if f not in ignore} for k, f in recorded.items()
+    }

@@ -46,6 +46,14 @@ async def test_a_rating_reply_is_recorded_and_its_conversation_closed(
     assert survey is not None
     assert (survey.status, survey.rating, survey.source, survey.language) == ("answered", 5, "reply", "de")
     assert survey.reply_conversation_id is not None and str(survey.reply_conversation_id) != week.c[1]
+    listed = (
+        await module_client.get(
+            "/api/v1/analytics/csat", headers=week.tenant.headers, params={"since": "2026-01-01"}
+        )
+    ).json()["items"]
+    assert [(r["conversation_id"], r["rating"], r["comment"]) for r in listed] == [
+        (week.c[1], 5, "Sehr hilfreich, danke!")
+    ]
     carrier = (
         await module_client.get(
             f"/api/v1/conversations/{survey.reply_conversation_id}", headers=week.tenant.headers
@@ -104,6 +112,11 @@ async def test_rating_through_the_api(client: httpx.AsyncClient, factory: Factor
     assert report["totals"]["csat_avg"] == 2.0 and report["totals"]["csat_responses"] == 1
     thread = await messages(client, h, conversation["conversation_id"])
     assert "Quick and kind" in [m["body"] for m in thread]
+    # The latest rating counts; its comment went with the first one.
+    listed = (await client.get("/api/v1/analytics/csat", headers=h)).json()["items"]
+    assert [(r["conversation_id"], r["rating"], r["source"]) for r in listed] == [
+        (conversation["conversation_id"], 2, "api")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,25 @@ async def _seed(client: httpx.AsyncClient, factory: Factory) -> tuple[Tenant, di
     contact = (await client.get(f"/api/v1/conversations/{conv}", headers=owner.headers)).json()["contact"][
         "id"
     ]
+    category = await client.post("/api/v1/kb/categories", headers=owner.headers, json={"name": "Returns"})
+    article = await client.post(
+        "/api/v1/kb/articles",
+        headers=owner.headers,
+        json={
+            "title": "Owner's return policy",
+            "body": "Thirty days.",
+            "category": "returns",
+            "locale": "en",
+        },
+    )
+    assert article.status_code == 201, article.text
+    reply = await client.post(
+        f"/api/v1/conversations/{conv}/messages", headers=owner.headers, json={"body": "owner's reply"}
+    )
     return owner, {
+        "category": category.json()["id"],
+        "article": article.json()["id"],
+        "reply": reply.json()["id"],
         "team": str(team_id),
         "agent": str(agent.id),
         "inbox": str(inbox_id),
@@ -31,7 +49,7 @@ async def _seed(client: httpx.AsyncClient, factory: Factory) -> tuple[Tenant, di
     }
 
 
-READS = [
+READS: list[tuple[str, str, object]] = [
     ("GET", "/api/v1/teams/{team}", None),
     ("GET", "/api/v1/agents/{agent}", None),
     ("GET", "/api/v1/inboxes/{inbox}", None),
@@ -40,8 +58,13 @@ READS = [
     ("GET", "/api/v1/conversations/{conversation}/messages", None),
     ("GET", "/api/v1/contacts/{contact}/export", None),
     ("GET", "/api/v1/contacts/{contact}/consents", None),
+    ("GET", "/api/v1/contacts/{contact}/conversations", None),
+    ("GET", "/api/v1/contacts/{contact}/merges", None),
+    ("GET", "/api/v1/kb/articles/{article}", None),
+    ("GET", "/api/v1/kb/articles/{article}/versions", None),
+    ("GET", "/api/v1/kb/articles/{article}/versions/1/diff", None),
 ]
-WRITES = [
+WRITES: list[tuple[str, str, object]] = [
     ("PATCH", "/api/v1/teams/{team}", {"name": "pwned"}),
     ("PATCH", "/api/v1/agents/{agent}", {"name": "pwned"}),
     ("PATCH", "/api/v1/inboxes/{inbox}", {"name": "pwned"}),
@@ -52,6 +75,10 @@ WRITES = [
     ("POST", "/api/v1/inboxes/{inbox}/incoming", {"contact": {"identifier": "x"}, "body": "pwned"}),
     ("POST", "/api/v1/contacts/{contact}/erase", None),
     ("POST", "/api/v1/contacts/{contact}/consents", {"purpose": "marketing", "granted": True}),
+    ("POST", "/api/v1/contacts/{contact}/merge", {"other_contact_id": "{contact}"}),
+    ("PATCH", "/api/v1/kb/articles/{article}", {"title": "pwned", "status": "published"}),
+    ("PATCH", "/api/v1/kb/categories/{category}", {"name": "pwned"}),
+    ("POST", "/api/v1/kb/articles/from-message", {"message_id": "{reply}", "title": "pwned"}),
 ]
 
 
@@ -62,6 +89,10 @@ async def test_other_workspace_gets_404_and_changes_nothing(
     owner, ids = await _seed(client, factory)
     intruder = await factory.tenant("Intruder")
     url = path.format(**ids)
+    if isinstance(body, dict) and "message_id" in body:
+        body = {**body, "message_id": ids["reply"]}
+    if isinstance(body, dict) and body.get("other_contact_id") == "{contact}":
+        body = {**body, "other_contact_id": ids["contact"]}
     response = await client.request(method, url, json=body, headers=intruder.headers)
     assert response.status_code == 404, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -71,9 +102,14 @@ async def test_other_workspace_gets_404_and_changes_nothing(
     msgs = (
         await client.get(f"/api/v1/conversations/{ids['conversation']}/messages", headers=owner.headers)
     ).json()
-    assert [m["body"] for m in msgs["items"]] == ["owner's private text"]
+    assert [m["body"] for m in msgs["items"]] == ["owner's private text", "owner's reply"]
     team = (await client.get(f"/api/v1/teams/{ids['team']}", headers=owner.headers)).json()
     assert team["name"] == "Berlin"
+    article = (await client.get(f"/api/v1/kb/articles/{ids['article']}", headers=owner.headers)).json()
+    assert (article["title"], article["status"]) == ("Owner's return policy", "draft")
+    categories = (await client.get("/api/v1/kb/categories", headers=owner.headers)).json()["items"]
+    assert [c["name"] for c in categories] == ["Returns"]
+    assert (await client.get("/api/v1/kb/articles", headers=intruder.headers)).json()["items"] == []
 
 
 @pytest.mark.parametrize(
@@ -85,6 +121,9 @@ async def test_other_workspace_gets_404_and_changes_nothing(
         "/api/v1/contacts",
         "/api/v1/conversations",
         "/api/v1/conversations?q=private",
+        "/api/v1/kb/articles",
+        "/api/v1/kb/categories",
+        "/api/v1/kb/search?q=return+policy",
     ],
 )
 async def test_lists_never_include_other_workspaces(
@@ -93,8 +132,24 @@ async def test_lists_never_include_other_workspaces(
     owner, ids = await _seed(client, factory)
     intruder = await factory.tenant("Intruder")
     listing = (await client.get(path, headers=intruder.headers)).json()
-    found = {item["id"] for item in listing["items"]}
+    found = {item.get("id") or item.get("article_id") for item in listing["items"]}
     assert not found & set(ids.values())
+
+
+async def test_a_variant_cannot_hang_off_another_workspaces_article(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    owner, ids = await _seed(client, factory)
+    intruder = await factory.tenant("Intruder")
+    response = await client.post(
+        "/api/v1/kb/articles",
+        headers=intruder.headers,
+        json={"title": "Política", "locale": "es", "master_id": ids["article"]},
+    )
+    assert response.status_code == 422, response.text
+    assert (await client.get("/api/v1/kb/articles", headers=intruder.headers)).json()["items"] == []
+    owned = (await client.get(f"/api/v1/kb/articles/{ids['article']}", headers=owner.headers)).json()
+    assert owned["variants"] == []
 
 
 async def test_agent_role_cannot_use_admin_endpoints(client: httpx.AsyncClient, factory: Factory) -> None:

@@ -27,7 +27,7 @@ from meridian.channels.telegram.adapter import (
     generate_secret_token,
     register_webhook,
 )
-from meridian.channels.telegram.text import utf16_len
+from meridian.channels.text import utf16_len
 from tests.channels.samples import load_fixture, load_sample
 from tests.support.vendor_server import (
     RecordedRequest,
@@ -392,3 +392,24 @@ async def test_register_webhook(bot: Bot, http: httpx.AsyncClient) -> None:
         await register_webhook(
             {"bot_token": bot.token, "api_base_url": bot.server.url}, "https://x", http
         )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Found by the webhook fuzzer (tests/drills/test_fuzz_webhooks.py): fields of
+        # the wrong type leaked into InboundMessage instead of being ignored.
+        {"chat": {"id": 1111111, "first_name": 7, "username": 8}, "text": 1.0, "date": 10**20},
+        {"chat": {"id": ""}, "text": "/start"},
+        {"chat": {"id": 5}, "photo": [1, {"file_id": 3}, {"file_id": "ok", "width": "9"}]},
+        {"chat": {"id": 5}, "document": {"file_id": "d", "file_name": 4, "mime_type": []}},
+    ],
+)
+def test_wrongly_typed_fields_never_leak_into_a_message(message: dict[str, Any]) -> None:
+    body = json.dumps({"update_id": 10000, "message": message}).encode()
+    parsed = ADAPTER.parse({}, request(body))
+    for msg in parsed.messages:
+        assert isinstance(msg.body, str)
+        assert msg.contact.identifier and isinstance(msg.contact.name, str | None)
+        assert all(isinstance(a.filename, str) and isinstance(a.content_type, str) for a in msg.attachments)
+    assert len(parsed.messages) + len(parsed.ignored) == 1

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meridian.channels.telegram.text import split_text, utf16_len
+from meridian.channels.text import one_per_char, split_text, utf8_size, utf16_len
 
 
 def test_split_prefers_line_breaks_then_spaces() -> None:
@@ -32,3 +32,14 @@ def test_split_keeps_text_and_limit(text: str, limit: int) -> None:
     assert "".join(pieces) == text
     assert all(utf16_len(piece) <= limit for piece in pieces)
     assert all(piece for piece in pieces) or text == ""
+
+
+@given(st.text(), st.integers(min_value=4, max_value=64))
+def test_split_by_utf8_bytes_and_characters(text: str, limit: int) -> None:
+    # Instagram counts UTF-8 bytes, Messenger and WhatsApp characters.
+    for size, measure in ((utf8_size, lambda p: len(p.encode())), (one_per_char, len)):
+        pieces = split_text(text, limit, size)
+        assert "".join(pieces) == text
+        assert all(measure(piece) <= limit for piece in pieces)
+    with pytest.raises(ValueError):
+        split_text("abc", 3, utf8_size)

@@ -314,6 +314,11 @@ async def test_prechat_details_are_kept_on_the_contact(client: httpx.AsyncClient
     contact_id = conversation.json()["contact"]["id"]
     contact = (await client.get(f"/api/v1/contacts/{contact_id}", headers=tenant.headers)).json()
     assert contact["name"] == "Ana Souza" and contact["email"] == "ana@example.com"
+    consents = (await client.get(f"/api/v1/contacts/{contact_id}/consents", headers=tenant.headers)).json()
+    assert [(c["purpose"], c["channel"], c["granted"]) for c in consents["items"]] == [
+        ("support", "webchat", True)
+    ]
+    assert consents["history"][0]["source"] == f"webchat_prechat:{inbox_id}"
     bad = await _session(client, inbox_id, email="not-an-email")
     assert bad.status_code == 422
 

@@ -1,6 +1,7 @@
 """The agent's core path in a real Chromium against a real server with workers running:
-sign in, see a new conversation arrive live, open it by keyboard, reply, watch the
-delivery status go from queued to sent, and switch the console to Arabic (RTL)."""
+sign in, see a new conversation arrive live, filter and sort the inbox, open it by keyboard,
+answer with the keyboard and the "/" canned-response picker, watch the delivery status go
+from queued to sent, and switch the console to Arabic (RTL)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,19 @@ async def test_agent_core_path_in_chromium(database_url: str, factory: Factory) 
         vendor.script("/hooks", ScriptedResponse(200, {}, delay=1.5))
         vendor.respond("/hooks", lambda _request: ScriptedResponse(200, {}))
         inbox_id, _ = await factory.inbox(tenant, config={"webhook_url": f"{vendor.url}/hooks"})
+        async with httpx.AsyncClient(base_url=base, headers=tenant.headers) as api:
+            canned = await api.post(
+                "/api/v1/canned-responses",
+                json={
+                    "shortcut": "pedido",
+                    "title": "Order check",
+                    "variants": {
+                        "en": "Hi {{ contact.first_name }}, I am checking your order now.",
+                        "es": "¡Hola {{ contact.first_name }}! Ya estoy revisando tu pedido.",
+                    },
+                },
+            )
+            assert canned.status_code == 201, canned.text
 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -83,17 +97,40 @@ async def test_agent_core_path_in_chromium(database_url: str, factory: Factory) 
             item = page.locator(".conversations a", has_text="Lucía Pérez")
             await expect(item).to_be_visible()
             await expect(page.locator('[data-view-count="unassigned"]')).to_have_text("1")
+
+            # Filters narrow the list (and its counts); sorting by SLA due time keeps it.
+            await page.get_by_label("Priority").select_option("urgent")
+            await page.get_by_role("button", name="Filter").click()
+            await expect(page.locator(".empty")).to_be_visible()
+            await expect(page.locator('[data-view-count="unassigned"]')).to_have_text("0")
+            await page.get_by_label("Priority").select_option("")
+            await page.get_by_label("Channel").select_option("api")
+            await page.get_by_label("Sort by").select_option("sla_due")
+            await page.get_by_role("button", name="Filter").click()
+            await page.wait_for_url("**sort=sla_due**")
+            await expect(item).to_be_visible()
             await page.screenshot(path=str(ARTIFACTS / "console-inbox.png"), full_page=True)
 
+            await page.keyboard.press("?")
+            await expect(page.locator("#shortcuts")).to_be_visible()
+            await page.keyboard.press("Escape")
+            await expect(page.locator("#shortcuts")).to_be_hidden()
             await page.keyboard.press("j")
             await expect(item).to_be_focused()
             await page.keyboard.press("Enter")
             await page.wait_for_url(f"{base}/conversations/*")
             await expect(page.locator(".message-incoming")).to_contain_text("mi pedido no ha llegado")
 
-            await page.get_by_label("Message", exact=True).fill("¡Hola Lucía! Ya lo estoy revisando.")
-            await page.get_by_role("button", name="Send reply").click()
-            reply = page.locator(".message-outgoing", has_text="Ya lo estoy revisando")
+            # "r" opens the reply; "/pedi" finds the canned response in the customer's Spanish.
+            await page.keyboard.press("r")
+            composer = page.get_by_label("Message", exact=True)
+            await expect(composer).to_be_focused()
+            await composer.press_sequentially("/pedi")
+            await expect(page.locator(".canned-option")).to_contain_text("/pedido")
+            await page.keyboard.press("Enter")
+            await expect(composer).to_have_value("¡Hola Lucía! Ya estoy revisando tu pedido.")
+            await page.keyboard.press("Control+Enter")
+            reply = page.locator(".message-outgoing", has_text="Ya estoy revisando tu pedido")
             await expect(reply.locator("[data-delivery-status]")).to_have_attribute(
                 "data-delivery-status", "queued"
             )

@@ -103,6 +103,10 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
+# Every test's inbox logs in as the same user; IDLE watchers hold a connection each.
+protocol imap {{
+  mail_max_userip_connections = 1000
+}}
 """
         )
 

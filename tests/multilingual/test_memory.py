@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+import uuid
 
 import httpx
 
@@ -178,3 +179,55 @@ async def test_suggestions_endpoint_offers_fuzzy_matches(
         params={"text": "x", "source": "!!", "target": "en"},
     )
     assert bad.status_code == 422
+
+
+async def test_erasing_a_contact_forgets_the_segments_made_from_their_messages(
+    client: httpx.AsyncClient, db: Database, factory: Factory
+) -> None:
+    from sqlalchemy import select
+
+    from meridian.translation.models import TranslationSegment
+    from tests.multilingual.support import dispatch_all, incoming
+
+    tenant = await factory.tenant()
+    inbox_id, _ = await factory.inbox(tenant)
+    erased = await incoming(client, tenant.headers, inbox_id, "Mi pedido 4471 no llegó", identifier="a")
+    kept = await incoming(client, tenant.headers, inbox_id, "我的订单4472在哪里？", identifier="b")
+
+    async def contact_of(accepted: dict[str, str]) -> str:
+        response = await client.get(
+            f"/api/v1/conversations/{accepted['conversation_id']}", headers=tenant.headers
+        )
+        contact_id: str = response.json()["contact"]["id"]
+        return contact_id
+
+    erased_id = await contact_of(erased)
+    sentences = {erased_id: "Mi pedido 4471 no llegó", await contact_of(kept): "我的订单4472在哪里？"}
+    async with db.session() as session:
+        for contact_id, sentence in sentences.items():
+            await memory.remember_human(
+                session,
+                workspace_id=tenant.workspace_id,
+                source="es" if sentence.startswith("Mi") else "zh-Hans",
+                target="en",
+                source_text=sentence,
+                target_text="My order did not arrive",
+                contact_id=uuid.UUID(contact_id),
+                region="default",
+                author_agent_id=tenant.admin_id,
+            )
+        await session.commit()
+
+    response = await client.post(f"/api/v1/contacts/{erased_id}/erase", headers=tenant.headers)
+    assert response.status_code == 202, response.text
+    await dispatch_all(db)
+
+    async with db.session() as session:
+        left = list(
+            await session.scalars(
+                select(TranslationSegment.source_text).where(
+                    TranslationSegment.workspace_id == tenant.workspace_id
+                )
+            )
+        )
+    assert left == ["我的订单4472在哪里？"]

@@ -22,7 +22,7 @@ from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
 from meridian.teams.models import Team
 from meridian.vault import service as vault
-from meridian.workspaces.models import Workspace
+from meridian.workspaces.service import create_workspace
 
 WEEKDAYS_9_TO_6 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 TEAMS: dict[str, dict[str, Any]] = {
@@ -70,8 +70,7 @@ async def leave_outbox_empty(request: pytest.FixtureRequest) -> None:
 async def workspace(db: Database, name: str = "Routing test") -> uuid.UUID:
     """A bare workspace (no admin, no token): enough for everything below the API."""
     async with db.session() as session:
-        row = Workspace(name=name, languages=[], settings={})
-        session.add(row)
+        row = await create_workspace(session, name=name)
         await session.commit()
         return row.id
 

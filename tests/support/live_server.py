@@ -44,7 +44,8 @@ def live_server(database_url: str, *, run_workers: bool = False) -> Iterator[str
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    # Generous: start-up loads language models, and CI machines can be heavily shared.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         server = holder.get("server")
         if server is not None and server.started:

@@ -24,6 +24,8 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    # When the server had the request (time.monotonic(), taken on arrival).
+    received_at: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -96,6 +98,7 @@ class VendorServer:
             def _handle(self) -> None:
                 import time
 
+                arrived = time.monotonic()
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
@@ -105,6 +108,7 @@ class VendorServer:
                     query=parse_qs(parts.query),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    received_at=arrived,
                 )
                 answer = server._answer(recorded)
                 if answer.delay:

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meridian.db.base import Base, IdMixin, TimestampMixin, WorkspaceScoped
@@ -28,6 +29,10 @@ class Agent(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     availability: Mapped[str] = mapped_column(String(16), default="offline")
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Data residency: the agent's home region, and the regions whose content they may
+    # read (None: every region). Reads outside the home region are audited.
+    region: Mapped[str] = mapped_column(String(32), default="default", server_default="default")
+    regions: Mapped[list[str] | None] = mapped_column(JSONB(none_as_null=True), default=None)
 
 
 class AgentTeam(Base):

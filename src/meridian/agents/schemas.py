@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,6 +10,8 @@ from meridian.core.schemas import Email, LanguageTag, Name, StrictModel, Tag, Ti
 
 Role = Literal["admin", "supervisor", "agent"]
 Availability = Literal["online", "away", "offline"]
+# A data region's name (docs/privacy.md, "Data residency").
+RegionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 
 
 class AgentCreate(StrictModel):
@@ -24,6 +26,9 @@ class AgentCreate(StrictModel):
     skills: list[Tag] = Field(default_factory=list, max_length=100)
     max_concurrent: int = Field(default=10, ge=0, le=1000)
     availability: Availability = "offline"
+    region: RegionName = "default"
+    # Regions whose content the agent may read besides their own; None: every region.
+    regions: list[RegionName] | None = Field(default=None, max_length=50)
 
 
 class AgentUpdate(StrictModel):
@@ -38,6 +43,8 @@ class AgentUpdate(StrictModel):
     skills: list[Tag] | None = Field(default=None, max_length=100)
     max_concurrent: int | None = Field(default=None, ge=0, le=1000)
     availability: Availability | None = None
+    region: RegionName | None = None
+    regions: list[RegionName] | None = Field(default=None, max_length=50)
 
 
 class AgentOut(BaseModel):
@@ -53,6 +60,8 @@ class AgentOut(BaseModel):
     skills: list[str]
     max_concurrent: int
     availability: str
+    region: str
+    regions: list[str] | None
     created_at: datetime
 
 

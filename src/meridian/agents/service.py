@@ -12,6 +12,7 @@ from meridian.agents.schemas import AgentCreate, AgentOut, AgentUpdate
 from meridian.audit.service import record_by
 from meridian.auth.passwords import hash_password
 from meridian.auth.service import Principal
+from meridian.core.clock import utcnow
 from meridian.core.errors import Forbidden, NotFound, ProblemError
 from meridian.events.service import publish
 from meridian.teams.models import Team
@@ -42,6 +43,8 @@ def to_out(agent: Agent, team_ids: list[str]) -> AgentOut:
         skills=list(agent.skills),
         max_concurrent=agent.max_concurrent,
         availability=agent.availability,
+        region=agent.region,
+        regions=None if agent.regions is None else list(agent.regions),
         created_at=agent.created_at,
     )
 
@@ -91,6 +94,10 @@ async def _set_teams(session: AsyncSession, agent_id: uuid.UUID, team_ids: Seque
         session.add(AgentTeam(agent_id=agent_id, team_id=team_id))
 
 
+# Fields that change what an agent may see or do: admins only, and audited.
+ACCESS_FIELDS = frozenset({"role", "email", "password", "region", "regions"})
+
+
 async def create_agent(*, session: AsyncSession, principal: Principal, data: AgentCreate) -> AgentOut:
     await _check_teams(session, principal.workspace_id, data.team_ids)
     # Emails sign in without naming a workspace, so they are unique across all of them.
@@ -108,6 +115,8 @@ async def create_agent(*, session: AsyncSession, principal: Principal, data: Age
         skills=data.skills,
         max_concurrent=data.max_concurrent,
         availability=data.availability,
+        region=data.region,
+        regions=data.regions,
     )
     session.add(agent)
     try:
@@ -137,7 +146,7 @@ async def update_agent(
     # availability); everything that changes power or routing is for admins.
     self_fields = {"name", "languages", "locale", "timezone", "password", "availability"}
     if not principal.is_admin:
-        if principal.role == "supervisor" and not (set(changes) & {"role", "email", "password"}):
+        if principal.role == "supervisor" and not (set(changes) & ACCESS_FIELDS):
             pass
         elif not is_self or set(changes) - self_fields:
             raise Forbidden("only admins can change this")
@@ -154,9 +163,10 @@ async def update_agent(
         if password:
             agent.password_hash = hash_password(password)
     for key, value in changes.items():
-        if value is not None:
+        # regions=null is meaningful: every region.
+        if value is not None or key == "regions":
             setattr(agent, key, value)
-    if set(data.model_dump(exclude_unset=True)) & {"role", "team_ids", "email", "password"}:
+    if set(data.model_dump(exclude_unset=True)) & (ACCESS_FIELDS | {"team_ids"}):
         # Who may see and do what changed: the audit log keeps it (passwords only as "changed").
         await record_by(
             session,
@@ -177,3 +187,33 @@ async def update_agent(
     await session.commit()
     teams = await team_ids_of(session, [agent.id])
     return to_out(agent, teams[agent.id])
+
+
+async def set_agent_active(
+    *, session: AsyncSession, principal: Principal, agent_id: uuid.UUID, active: bool
+) -> Agent:
+    """Admin-only: a deactivated agent cannot sign in (sessions and tokens stop working)
+    and is no longer routed to; reactivating restores both."""
+    if not principal.is_admin:
+        raise Forbidden("only admins can deactivate agents")
+    agent = await get_agent(session, workspace_id=principal.workspace_id, agent_id=agent_id)
+    if agent.id == principal.agent_id and not active:
+        raise ProblemError(409, "you cannot deactivate yourself")
+    agent.deactivated_at = None if active else utcnow()
+    if not active:
+        agent.availability = "offline"
+    await record_by(
+        session,
+        principal,
+        "agent.reactivated" if active else "agent.deactivated",
+        target=f"agent:{agent.id}",
+        details={},
+    )
+    await publish(
+        session,
+        workspace_id=principal.workspace_id,
+        type="agent.updated",
+        payload={"agent_id": str(agent.id), "fields": ["deactivated_at"]},
+    )
+    await session.commit()
+    return agent

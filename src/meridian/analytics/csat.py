@@ -11,24 +11,23 @@ only carries the rating, so it is closed again and left out of the reports.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.analytics.models import CsatSurvey
-from meridian.analytics.survey import parse_rating, survey_language, survey_text
+from meridian.analytics.survey import parse_rating, survey_language
 from meridian.auth.service import Principal
-from meridian.channels.registry import get_adapter
+from meridian.canned.system import customer_language, render_system
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import event_scope, get_visible
 from meridian.core.clock import utcnow
-from meridian.deliveries.service import enqueue_message_delivery
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
-from meridian.messages.service import message_event_payload
+from meridian.messages.system import post_system_message
 from meridian.vault import service as vault
 from meridian.workspaces.models import Workspace
 
@@ -66,43 +65,29 @@ async def send_survey(session: AsyncSession, *, conversation: Conversation) -> C
     contact = await session.get(Contact, conversation.contact_id)
     if not _enabled(workspace) or inbox is None or contact is None or contact.erased_at is not None:
         return None
-    try:
-        window = get_adapter(inbox.channel).reply_window
-    except LookupError:
-        return None
-    now = utcnow()
-    last = conversation.last_incoming_at
-    if window is not None and (last is None or now - last > window):
-        # Meta channels refuse free-form messages outside their window; don't try.
-        return None
     assert workspace is not None
-    language = survey_language(conversation.language, contact.locale, workspace.default_locale)
-    body = survey_text(language)
-    message = Message(
-        workspace_id=conversation.workspace_id,
-        conversation_id=conversation.id,
-        inbox_id=inbox.id,
-        contact_id=contact.id,
-        direction="outgoing",
-        author_kind="system",
-        content_type="text",
-        language=language,
-        delivery_status="queued",
-        meta={"csat_survey": True},
-        created_at=now,
-    )
-    session.add(message)
-    await session.flush()
-    await vault.put_message(
+    # The workspace's wording when an admin changed it (canned/system.py), else ours.
+    survey_text = await render_system(
         session,
-        workspace_id=conversation.workspace_id,
-        message_id=message.id,
-        conversation_id=conversation.id,
-        contact_id=contact.id,
-        region=contact.region,
-        body=body,
+        key="csat_survey",
+        conversation=conversation,
+        contact=contact,
+        # Overrides may add languages we ship no survey in: the customer's own tag decides.
+        language=customer_language(conversation, contact),
     )
-    await enqueue_message_delivery(session, message=message, inbox=inbox)
+    language = survey_text.locale
+    # Not sent (None) outside a channel's reply window: Meta refuses free-form messages there.
+    message = await post_system_message(
+        session,
+        conversation=conversation,
+        body=survey_text.body,
+        kind="reply",
+        language=language,
+        meta={"csat_survey": True},
+    )
+    if message is None:
+        return None
+    now = message.created_at
     survey = CsatSurvey(
         workspace_id=conversation.workspace_id,
         conversation_id=conversation.id,
@@ -116,13 +101,6 @@ async def send_survey(session: AsyncSession, *, conversation: Conversation) -> C
     session.add(survey)
     await session.flush()
     scope = event_scope(conversation)
-    await publish(
-        session,
-        workspace_id=conversation.workspace_id,
-        type="message.created",
-        payload=message_event_payload(message, body),
-        **scope,
-    )
     await publish(
         session,
         workspace_id=conversation.workspace_id,
@@ -296,6 +274,27 @@ async def submit_rating(
     await _announce(session, survey, at=now.isoformat())
     await session.commit()
     return survey
+
+
+async def recent_ratings(
+    session: AsyncSession, *, workspace_id: uuid.UUID, since: datetime, until: datetime, limit: int
+) -> list[tuple[CsatSurvey, str | None]]:
+    """Answered surveys, newest first, with their comments (read through the vault)."""
+    surveys = list(
+        await session.scalars(
+            select(CsatSurvey)
+            .where(
+                CsatSurvey.workspace_id == workspace_id,
+                CsatSurvey.status == "answered",
+                CsatSurvey.answered_at >= since,
+                CsatSurvey.answered_at < until,
+            )
+            .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
+            .limit(limit)
+        )
+    )
+    found = await comments(session, surveys)
+    return [(survey, found.get(survey.id) or None) for survey in surveys]
 
 
 async def comments(session: AsyncSession, surveys: list[CsatSurvey]) -> dict[uuid.UUID, str]:

@@ -75,6 +75,11 @@ async def _replay(session: AsyncSession, workspace_id: uuid.UUID) -> int:
             last = event.id
 
 
+async def _clear(session: AsyncSession, workspace_id: uuid.UUID) -> None:
+    await session.execute(delete(ReportFact).where(ReportFact.workspace_id == workspace_id))
+    await session.execute(delete(ReportRollup).where(ReportRollup.workspace_id == workspace_id))
+
+
 async def _flush(session: AsyncSession, workspace_id: uuid.UUID, facts: list[Fact]) -> int:
     if not facts:
         return 0
@@ -87,9 +92,13 @@ async def rebuild_workspace(
 ) -> RebuildResult:
     async with db.session() as session:
         await session.execute(select(func.pg_advisory_xact_lock(rebuild_lock(workspace_id))))
-        replayed = await _replay(session, workspace_id) if replay else 0
-        await session.execute(delete(ReportFact).where(ReportFact.workspace_id == workspace_id))
-        await session.execute(delete(ReportRollup).where(ReportRollup.workspace_id == workspace_id))
+        await _clear(session, workspace_id)
+        replayed = 0
+        if replay:
+            # The recorder folds every domain event again, from empty facts, writing the
+            # report events that are missing; what it leaves behind is then rebuilt.
+            replayed = await _replay(session, workspace_id)
+            await _clear(session, workspace_id)
         stream = await session.stream_scalars(
             select(ReportEvent)
             .where(ReportEvent.workspace_id == workspace_id)

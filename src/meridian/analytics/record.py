@@ -118,7 +118,18 @@ class Recording:
             insert(ReportEvent).values(**values).on_conflict_do_nothing().returning(ReportEvent.id)
         )
         if new_id is None:
-            return  # this domain event was recorded before (a replay)
+            # Recorded before (a replay): fold what was recorded then, so the fact stays
+            # what the log says and later events are measured against it.
+            recorded = await self.session.scalar(
+                select(ReportEvent).where(
+                    ReportEvent.source_event_id == self.event.id,
+                    ReportEvent.conversation_id == self.conversation.id,
+                    ReportEvent.kind == kind,
+                )
+            )
+            if recorded is not None:
+                self.fact = fold(self.fact, recorded)
+            return
         self.fact = fold(self.fact, ReportEvent(id=new_id, **values))
         self.emitted.append(kind)
 

@@ -40,6 +40,8 @@ ROLLUPS: Table = ReportRollup.__table__  # type: ignore[assignment]
 CUBES = {
     "g": frozenset(DIMENSIONS) - {"agent_id"},
     "a": frozenset({"language", "team_id", "agent_id", "region"}),
+    # The workspace as a whole: one row per period, for the unfiltered dashboard.
+    "t": frozenset[str](),
 }
 GRAINS = ("d", "w", "m")  # UTC day; ISO week (its Monday); month (its first day)
 COMPACT_BATCH = 2000
@@ -193,11 +195,11 @@ async def compact(session: AsyncSession, workspace_id: uuid.UUID) -> int:
     batches = 0
     while True:
         pending = await session.scalar(
-            select(func.count())
-            .select_from(ROLLUPS)
+            select(ROLLUPS.c.id)
             .where(ROLLUPS.c.workspace_id == workspace_id, ROLLUPS.c.compacted.is_(False))
+            .limit(1)
         )
-        if not pending:
+        if pending is None:
             return batches
         await session.execute(COMPACT_SQL, {"ws": workspace_id, "batch": COMPACT_BATCH})
         batches += 1

@@ -12,6 +12,8 @@ from meridian.analytics.schemas import (
     DrillOut,
     HeatmapOut,
     OverviewOut,
+    RatingList,
+    RatingOut,
     TimeseriesOut,
 )
 from meridian.analytics.sources import ReportQuery, make_query
@@ -131,6 +133,29 @@ async def export_report(
         body,
         media_type=export.CONTENT_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/analytics/csat", response_model=RatingList)
+async def ratings(
+    q: Report, session: Session, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> RatingList:
+    """The latest CSAT answers in the range, with the customers' comments."""
+    found = await csat.recent_ratings(
+        session, workspace_id=q.workspace_id, since=q.days.since, until=q.days.until, limit=limit
+    )
+    return RatingList(
+        items=[
+            RatingOut(
+                conversation_id=str(survey.conversation_id),
+                rating=survey.rating or 0,
+                comment=comment,
+                language=survey.language,
+                source=survey.source,
+                answered_at=survey.answered_at or q.days.since,
+            )
+            for survey, comment in found
+        ]
     )
 
 

@@ -136,3 +136,16 @@ class CsatOut(BaseModel):
     status: str
     source: str | None
     answered_at: datetime | None
+
+
+class RatingOut(BaseModel):
+    conversation_id: str
+    rating: int
+    comment: str | None
+    language: str
+    source: str | None
+    answered_at: datetime
+
+
+class RatingList(BaseModel):
+    items: list[RatingOut]

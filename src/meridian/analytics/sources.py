@@ -40,7 +40,11 @@ class ReportQuery:
 
     @property
     def cube(self) -> str:
-        return "a" if self.group_by == "agent" or self.filters.agent_id is not None else "g"
+        if self.group_by == "agent" or self.filters.agent_id is not None:
+            return "a"
+        if self.group_by is None and not self.filters.as_query():
+            return "t"
+        return "g"
 
     @property
     def needs_facts(self) -> bool:

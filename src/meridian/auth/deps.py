@@ -14,8 +14,11 @@ from meridian.auth.service import (
     principal_from_cookie,
     principal_from_token,
 )
+from meridian.core.clock import utcnow
 from meridian.core.errors import Forbidden, ProblemError
 from meridian.db.engine import get_database
+from meridian.routing import presence
+from meridian.vault import access
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -41,8 +44,9 @@ async def optional_principal(request: Request, session: Session) -> Principal | 
             raise ProblemError(
                 401, "the API token is invalid or revoked", headers={"WWW-Authenticate": "Bearer"}
             )
+        await _seen(session, principal)
         await session.commit()
-        return principal
+        return _reading_as(principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -62,6 +66,26 @@ async def optional_principal(request: Request, session: Session) -> Principal | 
 
         if not sent or not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
             raise ProblemError(403, "missing or wrong CSRF token")
+    if await _seen(session, principal):
+        await session.commit()
+    return _reading_as(principal)
+
+
+async def _seen(session: AsyncSession, principal: Principal) -> bool:
+    """Requests are activity: auto-away (routing/presence.py) measures from them."""
+    return await presence.seen(session, agent_id=principal.agent_id, at=utcnow())
+
+
+def _reading_as(principal: Principal) -> Principal:
+    """Name the caller to the vault for this request, so content obeys region grants."""
+    access.set_reader(
+        access.Reader(
+            workspace_id=principal.workspace_id,
+            agent_id=principal.agent_id,
+            home_region=principal.region,
+            regions=principal.regions,
+        )
+    )
     return principal
 
 

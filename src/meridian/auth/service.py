@@ -36,6 +36,9 @@ class Principal:
     name: str = ""
     session_id: uuid.UUID | None = None
     csrf_token: str | None = None
+    # Data residency: home region and readable regions (None: all); see vault/access.py.
+    region: str = "default"
+    regions: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -64,6 +67,8 @@ async def _principal_for(
         name=agent.name,
         session_id=session_row.id if session_row else None,
         csrf_token=session_row.csrf_token if session_row else None,
+        region=agent.region,
+        regions=None if agent.regions is None else frozenset(agent.regions),
     )
 
 

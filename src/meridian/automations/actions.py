@@ -34,8 +34,8 @@ from meridian.core.ids import new_id
 from meridian.deliveries.service import enqueue_webhook
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
+from meridian.messages.system import post_system_message
 from meridian.routing.engine import primary
-from meridian.routing.outbound import post_message
 from meridian.routing.service import route_conversation
 from meridian.teams.models import Team
 
@@ -158,7 +158,7 @@ async def perform(session: AsyncSession, ctx: Context, action: Action, actor: Ac
             return {"status"}
         case SendReply() if ctx.auto_reply_ok or actor.kind == "macro":
             text, lang = pick_body(action, conv.language or ctx.contact.locale)
-            await post_message(
+            await post_system_message(
                 session,
                 conversation=conv,
                 body=text,
@@ -169,7 +169,7 @@ async def perform(session: AsyncSession, ctx: Context, action: Action, actor: Ac
                 meta={actor.kind: str(actor.id)},
             )
         case AddNote(body=body):
-            await post_message(
+            await post_system_message(
                 session,
                 conversation=conv,
                 body=body,

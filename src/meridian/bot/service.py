@@ -28,6 +28,7 @@ from meridian.bot.phrases import phrase
 from meridian.bot.settings import BotConfig, load_config
 from meridian.bot.signals import Signals, classify
 from meridian.bot.summary import handoff_note
+from meridian.canned.system import render_system
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
 from meridian.core.clock import utcnow
@@ -298,7 +299,15 @@ async def _apply(db: Database, message_id: uuid.UUID, plan: Plan) -> bool:
                 conversation=conversation,
                 inbox=inbox,
                 contact=contact,
-                body=phrase("handoff", plan.language),
+                body=(
+                    await render_system(
+                        session,
+                        key="bot_handoff",
+                        conversation=conversation,
+                        contact=contact,
+                        language=plan.language,
+                    )
+                ).body,
                 language=plan.language,
                 meta=meta,
             )

@@ -25,3 +25,17 @@ class CannedResponse(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )
+
+
+class SystemTemplate(IdMixin, WorkspaceScoped, TimestampMixin, Base):
+    """A workspace's wording for a message Meridian sends by itself (``canned/system.py``).
+
+    Only the locales an admin wrote are stored; the others keep the shipped default.
+    """
+
+    __tablename__ = "system_templates"
+    __table_args__ = (Index("uq_system_templates_key", "workspace_id", "key", unique=True),)
+
+    key: Mapped[str] = mapped_column(String(64))
+    # {"pt-BR": "Como foi o nosso atendimento, {{ contact.first_name }}?"}: Jinja2, sandboxed.
+    variants: Mapped[dict[str, Any]] = mapped_column(default=dict)

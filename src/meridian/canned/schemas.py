@@ -39,3 +39,21 @@ class RenderedOut(BaseModel):
     # The locale numbers and dates were formatted for (the customer's).
     format_locale: str
     body: str
+
+
+class SystemTemplateUpdate(StrictModel):
+    # The workspace's wording per locale (BCP 47), Jinja2; locales left out keep the default.
+    variants: dict[LanguageTag, Body] = Field(max_length=100)
+
+
+class SystemTemplateOut(BaseModel):
+    key: str
+    description: str
+    # What Meridian ships, per language.
+    defaults: dict[str, str]
+    # This workspace's overrides, per locale.
+    variants: dict[str, str]
+
+
+class SystemTemplateList(BaseModel):
+    items: list[SystemTemplateOut]

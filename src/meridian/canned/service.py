@@ -32,7 +32,7 @@ def _out(row: CannedResponse) -> CannedOut:
     )
 
 
-async def create_canned(*, session: AsyncSession, principal: Principal, data: CannedCreate) -> CannedOut:
+def _check_variants(data: CannedCreate) -> None:
     errors = [
         {"pointer": f"/variants/{locale}", "message": problem}
         for locale, body in data.variants.items()
@@ -40,6 +40,18 @@ async def create_canned(*, session: AsyncSession, principal: Principal, data: Ca
     ]
     if errors:
         raise ProblemError(422, f"{errors[0]['pointer']}: {errors[0]['message']}", errors=errors)
+
+
+def _shortcut_taken(shortcut: str) -> ProblemError:
+    return ProblemError(
+        409,
+        f"a canned response with the shortcut {shortcut!r} already exists",
+        errors=[{"pointer": "/shortcut", "message": "already taken"}],
+    )
+
+
+async def create_canned(*, session: AsyncSession, principal: Principal, data: CannedCreate) -> CannedOut:
+    _check_variants(data)
     row = CannedResponse(
         workspace_id=principal.workspace_id,
         shortcut=data.shortcut,
@@ -52,11 +64,26 @@ async def create_canned(*, session: AsyncSession, principal: Principal, data: Ca
             session.add(row)
             await session.flush()
     except IntegrityError:
-        raise ProblemError(
-            409,
-            f"a canned response with the shortcut {data.shortcut!r} already exists",
-            errors=[{"pointer": "/shortcut", "message": "already taken"}],
-        ) from None
+        raise _shortcut_taken(data.shortcut) from None
+    await session.commit()
+    await session.refresh(row)
+    return _out(row)
+
+
+async def replace_canned(
+    *, session: AsyncSession, principal: Principal, canned_id: uuid.UUID, data: CannedCreate
+) -> CannedOut:
+    """Replace shortcut, title and the whole set of variants (a variant left out is removed)."""
+    row = await _get(session, workspace_id=principal.workspace_id, canned_id=canned_id)
+    _check_variants(data)
+    row.shortcut = data.shortcut
+    row.title = data.title
+    row.variants = dict(data.variants)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise _shortcut_taken(data.shortcut) from None
     await session.commit()
     await session.refresh(row)
     return _out(row)

@@ -169,6 +169,29 @@ class DeliveryError(Exception):
         self.http_status = http_status
 
 
+@dataclass(frozen=True)
+class Rate:
+    """A vendor's documented send rate: ``per_second`` sustained, ``burst`` at once."""
+
+    per_second: float
+    burst: int = 1
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.per_second
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """How fast the outbox may send through one inbox, and to one recipient of it.
+
+    The relay defers (never fails) a delivery that would exceed either
+    (``deliveries/ratelimit.py``)."""
+
+    per_inbox: Rate | None = None
+    per_recipient: Rate | None = None
+
+
 # --- the adapter ---------------------------------------------------------------
 
 
@@ -182,6 +205,8 @@ class ChannelAdapter(Protocol):
     reply_window: ClassVar[timedelta | None]
     # True when inbound arrives at /webhooks/<kind>/<inbox_id>.
     receives_webhooks: ClassVar[bool]
+    # The vendor's documented send rate; None where it documents none we could hit.
+    rate_limit: ClassVar[RateLimit | None]
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         """Answer a GET on the webhook URL (Meta's verify challenge); 405 where unused."""

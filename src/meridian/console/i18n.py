@@ -19,6 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+from babel.units import format_unit
 
 from meridian.core.clock import utcnow
 
@@ -117,6 +118,10 @@ class UiLocale:
             return ""
         return format_datetime(value, format=format, tzinfo=_zone(self.timezone), locale=self.babel)
 
+    def local(self, value: datetime) -> datetime:
+        """The same instant on the agent's wall clock (for ``datetime-local`` fields)."""
+        return value.astimezone(_zone(self.timezone))
+
     def relative(self, value: datetime | None) -> str:
         """'5 minutes ago', in the UI language."""
         if value is None:
@@ -133,6 +138,26 @@ class UiLocale:
 
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.babel)
+
+    def time_in(self, value: datetime | None, zone: str, format: str = "short") -> str:
+        """A moment on someone else's wall clock (a customer's), in the agent's language."""
+        if value is None:
+            return ""
+        return format_datetime(value, format=format, tzinfo=_zone(zone), locale=self.babel)
+
+    def country_name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        return str(self.babel.territories.get(code.upper(), code))
+
+    def file_size(self, size: int) -> str:
+        """Bytes as kB/MB in the UI locale's units."""
+        for unit, factor in (("gigabyte", 1e9), ("megabyte", 1e6), ("kilobyte", 1e3)):
+            if size >= factor:
+                return format_unit(
+                    round(size / factor, 1), f"digital-{unit}", length="short", locale=self.babel
+                )
+        return format_unit(size, "digital-byte", length="short", locale=self.babel)
 
 
 def ui_locale(locale: str | None, timezone: str | None) -> UiLocale:

@@ -1,46 +1,151 @@
-"""Reads the console needs beyond the REST services: view definitions and their counts."""
+"""Reads the console needs beyond the REST services: views, inbox filters and their counts."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.agents.models import Agent
 from meridian.auth.service import Principal
-from meridian.conversations.models import Conversation
-from meridian.conversations.service import ConversationFilter, visible_to
+from meridian.conversations.models import PRIORITIES, Conversation
+from meridian.conversations.service import SORTS, ConversationFilter, filter_clauses
+from meridian.core.ids import parse_id
+from meridian.inboxes.models import CHANNELS, Inbox
+from meridian.teams.models import Team
 
-VIEWS = ("mine", "unassigned", "all")
+VIEWS = ("mine", "unassigned", "teams", "all")
 STATUSES = ("open", "pending", "snoozed", "resolved")
+SLA_STATES = ("ok", "warning", "breached")
+FILTER_FIELDS = ("status", "channel", "inbox", "team", "language", "priority", "tag", "sla")
 
 
 def views_for(principal: Principal) -> tuple[str, ...]:
-    # "All" is the supervisor's overview; agents work from their own and the open queue.
-    return VIEWS if principal.sees_all else ("mine", "unassigned")
+    # "All" is the supervisor's overview; agents work from their own, their teams' and the open queue.
+    return VIEWS if principal.sees_all else ("mine", "unassigned", "teams")
 
 
-def view_filter(principal: Principal, view: str, status: str | None) -> ConversationFilter:
-    if view == "mine":
-        return ConversationFilter(status=status, assignee_id=principal.agent_id)
-    if view == "unassigned":
-        return ConversationFilter(status=status, unassigned=True)
-    return ConversationFilter(status=status)
+@dataclass(frozen=True)
+class InboxQuery:
+    """The inbox's view, filters and sort, read leniently from a query string or a saved view."""
+
+    view: str = "mine"
+    status: str = "open"  # "any" for no status filter
+    channel: str = ""
+    inbox: str = ""
+    team: str = ""
+    language: str = ""
+    priority: str = ""
+    tag: str = ""
+    sla: str = ""
+    sort: str = "activity"
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any], *, view: str | None = None) -> InboxQuery:
+        def get(name: str, default: str = "") -> str:
+            return str(params.get(name) or default).strip()[:64]
+
+        status = get("status", "open")
+        return cls(
+            view=view or get("view", "mine"),
+            status=status if status in (*STATUSES, "any") else "open",
+            channel=get("channel") if get("channel") in CHANNELS else "",
+            inbox=get("inbox") if parse_id(get("inbox")) else "",
+            team=get("team") if parse_id(get("team")) else "",
+            language=get("language")[:35],
+            priority=get("priority") if get("priority") in PRIORITIES else "",
+            tag=get("tag"),
+            sla=get("sla") if get("sla") in SLA_STATES else "",
+            sort=get("sort", "activity") if get("sort") in SORTS else "activity",
+        )
+
+    def filters(self) -> dict[str, str]:
+        """The filter fields only (what a saved view stores), without empty ones."""
+        return {k: v for k, v in asdict(self).items() if k in FILTER_FIELDS and v}
+
+    def with_view(self, view: str) -> InboxQuery:
+        return replace(self, view=view)
+
+    def query_string(self, **override: str) -> str:
+        values = {k: v for k, v in asdict(self).items() if v} | override
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(v for k, v in self.filters().items() if k != "status") or self.status != "open"
+
+    def conversation_filter(self, principal: Principal) -> ConversationFilter:
+        base = ConversationFilter(
+            status=self.status if self.status in STATUSES else None,
+            channel=self.channel or None,
+            inbox_id=parse_id(self.inbox) if self.inbox else None,
+            team_id=parse_id(self.team) if self.team else None,
+            language=self.language or None,
+            priority=self.priority or None,
+            tag=self.tag or None,
+            sla_state=self.sla or None,
+        )
+        if self.view == "mine":
+            return replace(base, assignee_id=principal.agent_id)
+        if self.view == "unassigned":
+            return replace(base, unassigned=True)
+        if self.view == "teams":
+            return replace(base, team_ids=principal.team_ids)
+        return base
 
 
-async def view_counts(session: AsyncSession, *, principal: Principal, status: str | None) -> dict[str, int]:
-    """How many conversations each of the principal's views holds, in one query."""
+async def view_counts(session: AsyncSession, *, principal: Principal, query: InboxQuery) -> dict[str, int]:
+    """How many conversations each of the principal's views holds under the same filters, in one query."""
+    clauses = await filter_clauses(
+        session, principal=principal, filters=query.with_view("all").conversation_filter(principal)
+    )
     mine = func.count().filter(Conversation.assignee_id == principal.agent_id)
     unassigned = func.count().filter(Conversation.assignee_id.is_(None))
-    stmt = select(mine, unassigned, func.count()).where(visible_to(principal))
-    if status:
-        stmt = stmt.where(Conversation.status == status)
-    row = (await session.execute(stmt)).one()
-    counts = {"mine": int(row[0]), "unassigned": int(row[1]), "all": int(row[2])}
+    teams = func.count().filter(
+        Conversation.team_id.in_(principal.team_ids) if principal.team_ids else false()
+    )
+    row = (await session.execute(select(mine, unassigned, teams, func.count()).where(*clauses))).one()
+    counts = {"mine": int(row[0]), "unassigned": int(row[1]), "teams": int(row[2]), "all": int(row[3])}
     return {view: counts[view] for view in views_for(principal)}
 
 
 async def agent_names(session: AsyncSession, *, workspace_id: uuid.UUID) -> dict[str, str]:
     rows = await session.execute(select(Agent.id, Agent.name).where(Agent.workspace_id == workspace_id))
     return {str(agent_id): name for agent_id, name in rows}
+
+
+async def filter_options(session: AsyncSession, *, workspace_id: uuid.UUID) -> dict[str, Any]:
+    """What the filter form offers: the workspace's inboxes and teams."""
+    inboxes = (
+        await session.execute(
+            select(Inbox.id, Inbox.name, Inbox.channel)
+            .where(Inbox.workspace_id == workspace_id)
+            .order_by(Inbox.name)
+        )
+    ).all()
+    teams = (
+        await session.execute(
+            select(Team.id, Team.name).where(Team.workspace_id == workspace_id).order_by(Team.name)
+        )
+    ).all()
+    return {
+        "inboxes": [{"id": str(i), "name": n, "channel": ch} for i, n, ch in inboxes],
+        "teams": [{"id": str(i), "name": n} for i, n in teams],
+        "channels": CHANNELS,
+        "priorities": PRIORITIES,
+        "sla_states": SLA_STATES,
+    }
+
+
+async def active_agents(session: AsyncSession, *, workspace_id: uuid.UUID) -> list[dict[str, str]]:
+    rows = await session.execute(
+        select(Agent.id, Agent.name)
+        .where(Agent.workspace_id == workspace_id, Agent.deactivated_at.is_(None))
+        .order_by(Agent.name)
+    )
+    return [{"id": str(i), "name": n} for i, n in rows]

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from meridian.attachments.routes import INLINE_TYPES
 from meridian.auth.service import Principal
 from meridian.console.i18n import LANGUAGE_NAMES, N_, UiLocale, translations, ui_locale
 
@@ -50,11 +51,14 @@ CHANNEL_LABELS = {
     "sms": N_("SMS"),
 }
 ROLE_LABELS = {"admin": N_("Admin"), "supervisor": N_("Supervisor"), "agent": N_("Agent")}
-VIEW_LABELS = {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "all": N_("All")}
+VIEW_LABELS = {"mine": N_("Mine"), "unassigned": N_("Unassigned"), "teams": N_("My teams"), "all": N_("All")}
 NOTICES = {
     "saved": N_("Your changes were saved."),
     "signed_out": N_("You have signed out."),
     "updated": N_("Conversation updated."),
+    "password_changed": N_("Your password was changed. Other sessions were signed out."),
+    "merged": N_("The contacts were merged."),
+    "merge_unknown": N_("No other contact is known by that identifier."),
 }
 
 
@@ -79,6 +83,8 @@ def environment(locale: str) -> Environment:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         # Stored JSON (a conversation's SLA due times) carries RFC 3339 strings.
         parse_time=datetime.fromisoformat,
+        # The attachment route serves only these inline; the rest download.
+        INLINE_IMAGE_TYPES=INLINE_TYPES,
     )
     return env
 

@@ -20,6 +20,7 @@ from meridian.agents.schemas import AgentOut, AgentUpdate
 from meridian.agents.service import get_agent, list_agents, team_ids_of, to_out, update_agent
 from meridian.audit.service import record as audit_record
 from meridian.auth.deps import Session
+from meridian.auth.password_change import change_own_password
 from meridian.auth.service import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
@@ -28,21 +29,31 @@ from meridian.auth.service import (
     start_session,
 )
 from meridian.config import get_settings
-from meridian.console import queries
+from meridian.console import queries, saved_views
 from meridian.console.analytics_routes import router as analytics_router
+from meridian.console.collab_routes import router as collab_router
 from meridian.console.conversation_routes import router as conversation_router
 from meridian.console.deps import PagePrincipal, safe_next
 from meridian.console.i18n import SUPPORTED, negotiate
+from meridian.console.kb_routes import router as kb_router
+from meridian.console.privacy_routes import router as privacy_router
 from meridian.console.render import render
 from meridian.console.translation_routes import router as translation_router
+from meridian.console.whatsapp_template_routes import router as whatsapp_template_router
 from meridian.conversations.service import list_conversations, to_out_many
+from meridian.core.errors import NotFound, ProblemError
+from meridian.core.ids import parse_id
 from meridian.security.console_routes import totp_challenge
 from meridian.security.totp import is_enabled as totp_enabled
 
 router = APIRouter(include_in_schema=False)
 router.include_router(conversation_router)
+router.include_router(collab_router)
 router.include_router(translation_router)
+router.include_router(whatsapp_template_router)
 router.include_router(analytics_router)
+router.include_router(kb_router)
+router.include_router(privacy_router)
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_CSRF_COOKIE = "meridian_login_csrf"
@@ -129,43 +140,95 @@ async def logout(principal: PagePrincipal, session: Session) -> Response:
     return response
 
 
-async def _list_context(session: Session, principal: PagePrincipal, view: str, status: str) -> dict[str, Any]:
-    status_filter = status if status in queries.STATUSES else None
+async def _list_context(
+    request: Request, session: Session, principal: PagePrincipal, view: str
+) -> dict[str, Any]:
+    """The inbox for a view and the query string's filters, or a saved view's (``saved=<id>``)."""
+    saved_id = request.query_params.get("saved", "")
+    saved = None
+    if saved_id:
+        ident = parse_id(saved_id)
+        if ident is None:
+            raise NotFound("saved view")
+        saved = await saved_views.get_view(session, principal=principal, view_id=ident)
+        query = saved_views.query_of(saved, inbox_view=view)
+    else:
+        query = queries.InboxQuery.parse(request.query_params, view=view)
     rows, _ = await list_conversations(
         session,
         principal=principal,
         limit=LIST_LIMIT,
         cursor=None,
-        filters=queries.view_filter(principal, view, status_filter),
+        filters=query.conversation_filter(principal),
+        sort=query.sort,
     )
+    extra = {"saved": str(saved.id)} if saved else {}
     return {
         "view": view,
-        "status": status_filter or "any",
+        "query": query,
+        "list_query": query.query_string(**extra),
+        "saved_view": saved,
+        "saved_views": await saved_views.list_views(session, principal=principal),
+        "status": query.status,
         "conversations": await to_out_many(session, rows),
-        "counts": await queries.view_counts(session, principal=principal, status=status_filter),
+        "counts": await queries.view_counts(session, principal=principal, query=query),
         "views": queries.views_for(principal),
         "statuses": queries.STATUSES,
+        "options": await queries.filter_options(session, workspace_id=principal.workspace_id),
     }
 
 
-@router.get("/", response_class=HTMLResponse)
-async def inbox(
-    request: Request, principal: PagePrincipal, session: Session, view: str = "mine", status: str = "open"
+async def _inbox(
+    request: Request, principal: PagePrincipal, session: Session, view: str, template: str
 ) -> Response:
     if view not in queries.views_for(principal):
         return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
-    context = await _list_context(session, principal, view, status)
-    return render(request, "inbox.html", principal=principal, **context)
+    try:
+        context = await _list_context(request, session, principal, view)
+    except NotFound:
+        return render(request, "error.html", principal=principal, status_code=404, error="not_found")
+    return render(request, template, principal=principal, **context)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def inbox(request: Request, principal: PagePrincipal, session: Session, view: str = "mine") -> Response:
+    return await _inbox(request, principal, session, view, "inbox.html")
 
 
 @router.get("/inbox/list", response_class=HTMLResponse)
 async def inbox_list(
-    request: Request, principal: PagePrincipal, session: Session, view: str = "mine", status: str = "open"
+    request: Request, principal: PagePrincipal, session: Session, view: str = "mine"
 ) -> Response:
-    if view not in queries.views_for(principal):
-        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
-    context = await _list_context(session, principal, view, status)
-    return render(request, "_inbox_list.html", principal=principal, **context)
+    return await _inbox(request, principal, session, view, "_inbox_list.html")
+
+
+@router.post("/inbox/views")
+async def create_saved_view(request: Request, principal: PagePrincipal, session: Session) -> Response:
+    """Save the inbox's current filters under a name (the filter form's fields plus ``name``)."""
+    form = await request.form()
+    params = {k: str(v) for k, v in form.items()}
+    query = queries.InboxQuery.parse(params)
+    try:
+        saved = await saved_views.save_view(
+            session, principal=principal, name=params.get("name", ""), query=query
+        )
+    except ProblemError:
+        return render(request, "error.html", principal=principal, status_code=422, error="invalid")
+    return RedirectResponse(f"/?view={query.view}&saved={saved.id}", status_code=303)
+
+
+@router.post("/inbox/views/{view_id}/delete")
+async def delete_saved_view(
+    principal: PagePrincipal, session: Session, request: Request, view_id: str
+) -> Response:
+    ident = parse_id(view_id)
+    try:
+        if ident is None:
+            raise NotFound("saved view")
+        await saved_views.delete_view(session, principal=principal, view_id=ident)
+    except NotFound:
+        return render(request, "error.html", principal=principal, status_code=404, error="not_found")
+    return RedirectResponse("/?notice=saved", status_code=303)
 
 
 def _profile_page(
@@ -213,6 +276,33 @@ async def save_profile(
         )
     await update_agent(session=session, principal=principal, agent_id=principal.agent_id, data=data)
     return RedirectResponse("/profile?notice=saved", status_code=303)
+
+
+@router.post("/profile/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    principal: PagePrincipal,
+    session: Session,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    confirm_password: Annotated[str, Form()] = "",
+) -> Response:
+    error: str | None = None
+    if new_password != confirm_password:
+        error = "password_mismatch"
+    else:
+        try:
+            await change_own_password(
+                session, principal=principal, current_password=current_password, new_password=new_password
+            )
+        except ProblemError as exc:
+            await session.rollback()
+            error = "password_wrong" if exc.status == 403 else "password_invalid"
+    if error is not None:
+        return _profile_page(
+            request, principal, agent=await _me(session, principal), error=error, status_code=422
+        )
+    return RedirectResponse("/profile?notice=password_changed", status_code=303)
 
 
 @router.get("/admin/agents", response_class=HTMLResponse)

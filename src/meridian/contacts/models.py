@@ -44,3 +44,31 @@ class ContactIdentity(IdMixin, WorkspaceScoped, Base):
     identifier_hash: Mapped[str] = mapped_column(String(64))
     verified: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ContactMerge(IdMixin, WorkspaceScoped, Base):
+    """A manual merge of ``other_contact_id`` into ``contact_id``, with exactly what moved.
+
+    Messages, attachments and vault rows never move: they stay with the contact whose data
+    key sealed them (``Message.contact_id``), which is why the merged contact survives as a
+    row with ``merged_into_id`` set. Unmerge moves the listed rows back.
+    """
+
+    __tablename__ = "contact_merges"
+
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    other_contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    identity_ids: Mapped[list[str]] = mapped_column(default=list)
+    conversation_ids: Mapped[list[str]] = mapped_column(default=list)
+    # Contacts that had been merged into the other one, now pointing at the survivor.
+    repointed_contact_ids: Mapped[list[str]] = mapped_column(default=list)
+    merged_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    unmerged_at: Mapped[datetime | None] = mapped_column(default=None)
+    unmerged_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )

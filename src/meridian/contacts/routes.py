@@ -5,8 +5,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from meridian.auth.deps import CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.contacts import merge as merging
 from meridian.contacts import service
-from meridian.contacts.schemas import ContactCreate, ContactList, ContactOut, ContactUpdate
+from meridian.contacts.schemas import (
+    ContactCreate,
+    ContactList,
+    ContactOut,
+    ContactUpdate,
+    MergeIn,
+    MergeList,
+    MergeOut,
+    UnmergeIn,
+)
+from meridian.conversations import service as conversation_service
+from meridian.conversations.schemas import ConversationList
 from meridian.core.errors import ProblemError, path_id
 from meridian.core.ids import parse_id
 
@@ -57,3 +69,54 @@ async def delete_contact(contact_id: str, principal: SupervisorPrincipal, sessio
         session=session, principal=principal, contact_id=path_id(contact_id, "contact")
     )
     return Response(status_code=204)
+
+
+@router.post("/contacts/{contact_id}/merge", response_model=MergeOut, status_code=201)
+async def merge_contact(
+    contact_id: str, data: MergeIn, principal: CurrentPrincipal, session: Session
+) -> MergeOut:
+    """Move the other contact's identities and conversations into this one (any agent)."""
+    merge = await merging.merge_contacts(
+        session=session,
+        principal=principal,
+        contact_id=path_id(contact_id, "contact"),
+        other_contact_id=data.other_contact_id,
+    )
+    return merging.to_out(merge)
+
+
+@router.post("/contacts/{contact_id}/unmerge", response_model=MergeOut)
+async def unmerge_contact(
+    contact_id: str, data: UnmergeIn, principal: SupervisorPrincipal, session: Session
+) -> MergeOut:
+    """Undo a merge: exactly what moved goes back (supervisors and admins)."""
+    merge = await merging.unmerge_contacts(
+        session=session,
+        principal=principal,
+        contact_id=path_id(contact_id, "contact"),
+        merge_id=data.merge_id,
+    )
+    return merging.to_out(merge)
+
+
+@router.get("/contacts/{contact_id}/merges", response_model=MergeList)
+async def list_merges(contact_id: str, principal: CurrentPrincipal, session: Session) -> MergeList:
+    contact = await service.get_contact(
+        session, workspace_id=principal.workspace_id, contact_id=path_id(contact_id, "contact")
+    )
+    rows = await merging.list_merges(session, workspace_id=principal.workspace_id, contact_id=contact.id)
+    return MergeList(items=[merging.to_out(m) for m in rows])
+
+
+@router.get("/contacts/{contact_id}/conversations", response_model=ConversationList)
+async def contact_conversations(
+    contact_id: str,
+    principal: CurrentPrincipal,
+    session: Session,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationList:
+    """The contact's history across channels (merged contacts included), newest first."""
+    rows = await merging.timeline(
+        session, principal=principal, contact_id=path_id(contact_id, "contact"), limit=limit
+    )
+    return ConversationList(items=await conversation_service.to_out_many(session, rows), next_cursor=None)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ class ContactCreate(StrictModel):
     tier: str | None = Field(default=None, max_length=32)
     attributes: dict[str, Any] = Field(default_factory=dict)
     identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
+    # Data region; when absent it follows from country, phone, email (residency/rules.py).
+    region: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,31}$")
 
 
 class ContactUpdate(StrictModel):
@@ -56,9 +59,35 @@ class ContactOut(BaseModel):
     attributes: dict[str, Any]
     identities: list[IdentityOut]
     erased: bool
+    # Set when the caller has no grant for the contact's region: PII fields are withheld.
+    withheld_region: str | None = None
     created_at: datetime
 
 
 class ContactList(BaseModel):
     items: list[ContactOut]
     next_cursor: str | None = None
+
+
+class MergeIn(StrictModel):
+    other_contact_id: uuid.UUID
+
+
+class UnmergeIn(StrictModel):
+    merge_id: uuid.UUID
+
+
+class MergeOut(BaseModel):
+    id: str
+    contact_id: str
+    other_contact_id: str
+    identity_ids: list[str]
+    conversation_ids: list[str]
+    merged_by_id: str | None
+    created_at: datetime
+    unmerged_at: datetime | None
+    unmerged_by_id: str | None
+
+
+class MergeList(BaseModel):
+    items: list[MergeOut]

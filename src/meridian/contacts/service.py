@@ -15,6 +15,7 @@ from meridian.contacts.schemas import ContactCreate, ContactOut, ContactUpdate, 
 from meridian.core.crypto import identifier_hash
 from meridian.core.errors import NotFound, ProblemError
 from meridian.events.service import publish
+from meridian.residency.rules import assign_region
 from meridian.vault import service as vault
 
 DEFAULT_REGION = "default"
@@ -116,7 +117,13 @@ async def resolve_contact(
     if joined is not None:
         await add_identity(session, contact=joined, kind=kind, identifier=identifier, verified=True)
         return joined, False
-    contact = Contact(workspace_id=workspace_id, region=DEFAULT_REGION, locale=locale, attributes={})
+    region = await assign_region(
+        session,
+        workspace_id=workspace_id,
+        phone=phone or (identifier if kind == "phone" else None),
+        email=email or (identifier if kind == "email" else None),
+    )
+    contact = Contact(workspace_id=workspace_id, region=region, locale=locale, attributes={})
     session.add(contact)
     await session.flush()
     await vault.put_contact(
@@ -181,6 +188,7 @@ async def to_out_many(session: AsyncSession, contacts: Sequence[Contact]) -> lis
                     for i in identities[c.id]
                 ],
                 erased=c.erased_at is not None,
+                withheld_region=p.withheld_region,
                 created_at=c.created_at,
             )
         )
@@ -190,7 +198,14 @@ async def to_out_many(session: AsyncSession, contacts: Sequence[Contact]) -> lis
 async def create_contact(*, session: AsyncSession, principal: Principal, data: ContactCreate) -> ContactOut:
     contact = Contact(
         workspace_id=principal.workspace_id,
-        region=DEFAULT_REGION,
+        region=await assign_region(
+            session,
+            workspace_id=principal.workspace_id,
+            explicit=data.region,
+            country=data.country,
+            phone=data.phone,
+            email=data.email,
+        ),
         locale=data.locale,
         country=data.country,
         timezone=data.timezone,

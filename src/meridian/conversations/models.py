@@ -22,6 +22,18 @@ class Conversation(IdMixin, WorkspaceScoped, TimestampMixin, Base):
         Index("ix_conversations_assignee_status", "assignee_id", "status"),
         Index("ix_conversations_team_status", "team_id", "status"),
         Index("ix_conversations_contact", "contact_id", "inbox_id", "status"),
+        # Lists without a status filter, and the tag and language filters
+        # (migration 0013_perf_conversation_filters).
+        Index("ix_conversations_ws_activity", "workspace_id", text("last_activity_at DESC"), text("id DESC")),
+        Index(
+            "ix_conversations_tags", "tags", postgresql_using="gin", postgresql_ops={"tags": "jsonb_path_ops"}
+        ),
+        Index(
+            "ix_conversations_ws_language",
+            "workspace_id",
+            "language",
+            postgresql_ops={"language": "varchar_pattern_ops"},
+        ),
     )
 
     number: Mapped[int] = mapped_column(BigInteger)

@@ -30,6 +30,8 @@ class ContactSummary(BaseModel):
     locale: str | None
     region: str
     erased: bool
+    # Set when the caller has no grant for this region: name/email/phone are withheld.
+    withheld_region: str | None = None
 
 
 class ConversationOut(BaseModel):

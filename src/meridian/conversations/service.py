@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.agents.models import Agent
 from meridian.auth.service import Principal
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
+from meridian.conversations.numbers import next_number as next_number
 from meridian.conversations.schemas import ContactSummary, ConversationOut, ConversationUpdate
 from meridian.core.clock import utcnow
 from meridian.core.errors import NotFound, ProblemError
@@ -23,7 +24,6 @@ from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.teams.models import Team
 from meridian.vault import service as vault
-from meridian.workspaces.models import Workspace
 
 
 def visible_to(principal: Principal) -> Any:
@@ -49,17 +49,6 @@ async def get_visible(
     if conversation is None:
         raise NotFound("conversation")
     return conversation
-
-
-async def next_number(session: AsyncSession, workspace_id: uuid.UUID) -> int:
-    number = await session.scalar(
-        update(Workspace)
-        .where(Workspace.id == workspace_id)
-        .values(conversation_seq=Workspace.conversation_seq + 1)
-        .returning(Workspace.conversation_seq)
-    )
-    assert number is not None
-    return int(number)
 
 
 async def to_out_many(session: AsyncSession, rows: Sequence[Conversation]) -> list[ConversationOut]:
@@ -94,6 +83,7 @@ async def to_out_many(session: AsyncSession, rows: Sequence[Conversation]) -> li
                     locale=contact.locale,
                     region=contact.region,
                     erased=contact.erased_at is not None,
+                    withheld_region=p.withheld_region,
                 ),
                 status=c.status,
                 priority=c.priority,
@@ -127,11 +117,102 @@ class ConversationFilter:
     tag: str | None = None
     priority: str | None = None
     q: str | None = None
+    # Console-side filters: any of several teams ("My teams"), the inbox's channel, the SLA state.
+    team_ids: frozenset[uuid.UUID] | None = None
+    channel: str | None = None
+    sla_state: str | None = None  # "ok" | "warning" | "breached"
+
+
+SORTS = ("activity", "sla_due")
+# The earliest open SLA deadline; RFC 3339 UTC strings order like the times they name.
+# Indexed by migration 0011_console_saved_views (keep the expression identical).
+SLA_DUE = func.least(
+    Conversation.sla["first_response_due_at"].astext,
+    Conversation.sla["next_response_due_at"].astext,
+    Conversation.sla["resolution_due_at"].astext,
+)
+
+
+async def filter_clauses(
+    session: AsyncSession, *, principal: Principal, filters: ConversationFilter
+) -> list[Any]:
+    """The WHERE clauses of a filtered listing (visibility included), shared by lists and counts."""
+    clauses: list[Any] = [visible_to(principal)]
+    if filters.status:
+        clauses.append(Conversation.status == filters.status)
+    if filters.inbox_id:
+        clauses.append(Conversation.inbox_id == filters.inbox_id)
+    if filters.unassigned:
+        clauses.append(Conversation.assignee_id.is_(None))
+    elif filters.assignee_id:
+        clauses.append(Conversation.assignee_id == filters.assignee_id)
+    if filters.team_id:
+        clauses.append(Conversation.team_id == filters.team_id)
+    if filters.team_ids is not None:
+        clauses.append(Conversation.team_id.in_(filters.team_ids) if filters.team_ids else false())
+    if filters.channel:
+        clauses.append(
+            Conversation.inbox_id.in_(
+                select(Inbox.id).where(
+                    Inbox.workspace_id == principal.workspace_id, Inbox.channel == filters.channel
+                )
+            )
+        )
+    if filters.sla_state in ("warning", "breached"):
+        clauses.append(Conversation.sla["status"].astext == filters.sla_state)
+    elif filters.sla_state == "ok":
+        clauses.append(
+            or_(Conversation.sla.is_(None), Conversation.sla["status"].astext.not_in(("warning", "breached")))
+        )
+    if filters.language:
+        clauses.append(
+            or_(
+                Conversation.language == filters.language, Conversation.language.like(filters.language + "-%")
+            )
+        )
+    if filters.priority:
+        clauses.append(Conversation.priority == filters.priority)
+    if filters.tag:
+        clauses.append(Conversation.tags.contains([filters.tag]))
+    if filters.q:
+        regions = set(
+            await session.scalars(
+                select(Contact.region).where(Contact.workspace_id == principal.workspace_id).distinct()
+            )
+        )
+        ids = await vault.search_conversations(
+            session, workspace_id=principal.workspace_id, regions=regions, query=filters.q, limit=1000
+        )
+        clauses.append(Conversation.id.in_(ids))
+    return clauses
 
 
 def encode_cursor(row: Conversation) -> str:
     raw = f"{row.last_activity_at.isoformat()}|{row.id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _sla_due_of(row: Conversation) -> str | None:
+    sla = row.sla or {}
+    dues = [sla.get(k) for k in ("first_response_due_at", "next_response_due_at", "resolution_due_at")]
+    present = [d for d in dues if d]
+    return min(present) if present else None
+
+
+def encode_sla_cursor(row: Conversation) -> str:
+    raw = f"sla|{_sla_due_of(row) or ''}|{row.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_sla_cursor(cursor: str) -> tuple[str | None, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, due, ident = raw.split("|")
+        if kind != "sla":
+            raise ValueError("kind")
+        return due or None, uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise ProblemError(422, "cursor: not a cursor returned by this endpoint") from None
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
@@ -153,38 +234,24 @@ async def list_conversations(
     filters: ConversationFilter,
     limit: int,
     cursor: str | None,
+    sort: str = "activity",
 ) -> tuple[list[Conversation], str | None]:
-    stmt = select(Conversation).where(visible_to(principal))
-    if filters.status:
-        stmt = stmt.where(Conversation.status == filters.status)
-    if filters.inbox_id:
-        stmt = stmt.where(Conversation.inbox_id == filters.inbox_id)
-    if filters.unassigned:
-        stmt = stmt.where(Conversation.assignee_id.is_(None))
-    elif filters.assignee_id:
-        stmt = stmt.where(Conversation.assignee_id == filters.assignee_id)
-    if filters.team_id:
-        stmt = stmt.where(Conversation.team_id == filters.team_id)
-    if filters.language:
-        stmt = stmt.where(
-            or_(
-                Conversation.language == filters.language, Conversation.language.like(filters.language + "-%")
-            )
-        )
-    if filters.priority:
-        stmt = stmt.where(Conversation.priority == filters.priority)
-    if filters.tag:
-        stmt = stmt.where(Conversation.tags.contains([filters.tag]))
-    if filters.q:
-        regions = set(
-            await session.scalars(
-                select(Contact.region).where(Contact.workspace_id == principal.workspace_id).distinct()
-            )
-        )
-        ids = await vault.search_conversations(
-            session, workspace_id=principal.workspace_id, regions=regions, query=filters.q, limit=1000
-        )
-        stmt = stmt.where(Conversation.id.in_(ids))
+    """One keyset page: newest activity first, or (``sort="sla_due"``) nearest SLA deadline first."""
+    stmt = select(Conversation).where(*await filter_clauses(session, principal=principal, filters=filters))
+    if sort == "sla_due":
+        due_at = SLA_DUE
+        if cursor:
+            due, ident = decode_sla_cursor(cursor)
+            if due is None:
+                stmt = stmt.where(due_at.is_(None), Conversation.id > ident)
+            else:
+                stmt = stmt.where(
+                    or_(due_at > due, and_(due_at == due, Conversation.id > ident), due_at.is_(None))
+                )
+        stmt = stmt.order_by(due_at.asc().nulls_last(), Conversation.id.asc()).limit(limit + 1)
+        rows = list(await session.scalars(stmt))
+        next_cursor = encode_sla_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return rows[:limit], next_cursor
     if cursor:
         when, ident = decode_cursor(cursor)
         stmt = stmt.where(

@@ -42,6 +42,7 @@ class ProblemError(Exception):
         title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -49,6 +50,8 @@ class ProblemError(Exception):
         self.title = title or _TITLES.get(status, "Error")
         self.errors = errors
         self.headers = headers
+        # RFC 9457 extension members, e.g. the templates one may send instead.
+        self.extensions = extensions
 
 
 class NotFound(ProblemError):
@@ -68,8 +71,10 @@ def problem_response(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": f"https://meridian.dev/problems/{status}",
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
@@ -99,7 +104,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
-            exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
+            exc.status,
+            exc.detail,
+            title=exc.title,
+            errors=exc.errors,
+            headers=exc.headers,
+            extensions=exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -115,6 +125,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value PostgreSQL refuses as data (a NUL character in text, a number out of
+        # range): bad input, and the transaction rolled back. Found by the API fuzzer.
+        message = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return problem_response(400, f"the request holds a value that cannot be stored: {message}")
 
 
 def path_id(value: str, what: str) -> uuid.UUID:

@@ -136,9 +136,15 @@ def _is_database_outage(exc: BaseException) -> bool:
     import psycopg
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+    # One walk over causes, contexts and exception-group members with one shared "seen"
+    # set: a group member's __context__ often points back at the group, and a client
+    # disconnect produces exactly such cycles.
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         if isinstance(current, (OperationalError, InterfaceError, psycopg.OperationalError)):
             return True
@@ -149,6 +155,8 @@ def _is_database_outage(exc: BaseException) -> bool:
         ):
             return True
         if isinstance(current, BaseExceptionGroup):
-            return any(_is_database_outage(e) for e in current.exceptions)
-        current = current.__cause__ or current.__context__
+            pending.extend(current.exceptions)
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                pending.append(linked)
     return False

@@ -57,3 +57,17 @@ class DeliveryAttempt(IdMixin, Base):
     outcome: Mapped[str] = mapped_column(String(16))
     http_status: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SendRateBucket(Base):
+    """One send-rate bucket (an inbox, or one recipient of it) for ``deliveries/ratelimit.py``.
+
+    ``tat`` is the GCRA "theoretical arrival time": the bucket is full again at ``tat`` and
+    a send is allowed while ``now >= tat - (burst - 1) * interval``. Not tenant data: the key
+    holds the inbox id and a keyed hash of the recipient, never the recipient itself.
+    """
+
+    __tablename__ = "send_rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tat: Mapped[datetime]

@@ -24,6 +24,7 @@ from meridian.channels.base import DeliveryError
 from meridian.channels.registry import get_adapter
 from meridian.core.clock import utcnow
 from meridian.db.engine import Database
+from meridian.deliveries import ratelimit
 from meridian.deliveries.build import build_outbound
 from meridian.deliveries.models import Delivery, DeliveryAttempt
 from meridian.deliveries.outcome import record_failure, record_success
@@ -114,7 +115,7 @@ class OutboxRelay:
                 text(
                     "UPDATE deliveries SET next_attempt_at = :lease, attempts = attempts + 1 "
                     "WHERE id IN (SELECT id FROM deliveries WHERE state IN ('pending','retrying') "
-                    "AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit "
+                    "AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit "
                     "FOR UPDATE SKIP LOCKED) RETURNING id"
                 ),
                 {"lease": now + LEASE, "now": now, "limit": limit},
@@ -144,6 +145,17 @@ class OutboxRelay:
             except DeliveryError as exc:
                 await self._finish(session, delivery, started, exc)
                 return
+            wanted = ratelimit.buckets(adapter.rate_limit, inbox_id=inbox.id, recipient=outbound.recipient)
+            wait = await ratelimit.acquire(session, wanted)
+            if wait > 0:
+                # Over the vendor's rate: back in the queue for when the bucket allows it.
+                # Not an attempt; ties go to the older delivery, so a chat keeps its order.
+                delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
+                delivery.attempts -= 1
+                await session.commit()
+                metrics.DELIVERIES.labels(channel=inbox.channel, outcome="deferred").inc()
+                self._wake_after(wait)
+                return
             await session.commit()
         try:
             result = await adapter.send(config, outbound, self._http)
@@ -171,6 +183,11 @@ class OutboxRelay:
             else:
                 assert error is not None
                 await self._finish(session, delivery, started, error, channel=inbox.channel)
+
+    def _wake_after(self, seconds: float) -> None:
+        """Look again when a deferred delivery falls due, not at the next poll."""
+        if self._tasks and not self._stopping:
+            asyncio.get_running_loop().call_later(seconds, self._wake.set)
 
     async def _finish(
         self,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from meridian.config import get_settings
 from meridian.db.engine import get_database
-from meridian.demo.seed import sandbox_signature
+from meridian.demo.seed import DEMO_TEMPLATES, DEMO_WABA_ID, sandbox_signature
 from meridian.inboxes.models import Inbox
 
 router = APIRouter(prefix="/demo/vendor/graph", include_in_schema=False)
@@ -74,6 +74,12 @@ async def _receipts(phone_number_id: str, wamid: str, recipient: str) -> None:
                 content=body,
                 headers={"content-type": "application/json", "x-hub-signature-256": sandbox_signature(body)},
             )
+
+
+@router.get("/{waba_id}/message_templates")
+async def message_templates(waba_id: str) -> dict[str, object]:
+    """The demo account's approved templates, one page, as the Graph API lists them."""
+    return {"data": DEMO_TEMPLATES if waba_id == DEMO_WABA_ID else [], "paging": {"cursors": {}}}
 
 
 @router.post("/{phone_number_id}/messages")

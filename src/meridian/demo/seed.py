@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,13 +15,17 @@ from meridian.analytics.demo import seed_demo_history
 from meridian.auth.passwords import hash_password
 from meridian.channels.base import InboundContact, InboundMessage
 from meridian.channels.ingest import ingest_message
+from meridian.channels.whatsapp.models import WhatsAppTemplate
+from meridian.channels.whatsapp.templates import parse_remote
 from meridian.config import get_settings
 from meridian.core.crypto import encrypt_json
 from meridian.db.engine import Database
+from meridian.demo.escalation import seed_demo_sla
 from meridian.inboxes.models import Inbox
 from meridian.kb.demo import SITE_SLUG, seed_demo_kb
 from meridian.teams.models import Team
 from meridian.workspaces.models import Workspace
+from meridian.workspaces.service import create_workspace
 
 DEMO_WORKSPACE = "Globex Worldwide (demo)"
 DEMO_PASSWORD = "meridian-demo"  # noqa: S105 - printed on purpose: it is a demo
@@ -90,6 +96,44 @@ CONVERSATIONS = [
         "Hi, I was charged twice for order 9912. Please refund one.",
     ),
 ]
+# Data residency: with the demo's "eu" region (``meridian demo`` creates it in embedded
+# mode) these customers' email domains place them, and their data, in the EU database.
+EU_EMAILS = {"cust-de-1001": "jonas.becker@example.de", "cust-fr-4004": "camille.martin@example.fr"}
+# Emma may read the home region only: EU conversations show her metadata, not content.
+REGION_GRANTS = {"emma@demo.meridian.dev": ["default"]}
+
+
+DEMO_WABA_ID = "100200300400599"
+# The demo WhatsApp inbox's approved templates, as the sandbox's
+# ``GET /{waba_id}/message_templates`` lists them (Graph API shape).
+DEMO_TEMPLATES: list[dict[str, Any]] = [
+    {
+        "id": "900000000000001",
+        "name": "order_update",
+        "language": lang,
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "components": [{"type": "BODY", "text": text}],
+    }
+    for lang, text in (
+        ("en_US", "Hi {{1}}, your order {{2}} has shipped. Reply here if you have questions."),
+        ("es", "Hola {{1}}, tu pedido {{2}} ya fue enviado. Responde aquí si tienes preguntas."),
+        ("pt_BR", "Olá {{1}}, seu pedido {{2}} foi enviado. Responda aqui se tiver dúvidas."),
+        ("ja", "{{1}}様、ご注文{{2}}を発送しました。ご不明な点はこちらにご返信ください。"),
+        ("ar", "مرحبا {{1}}، تم شحن طلبك {{2}}. رد هنا إذا كان لديك أي سؤال."),
+    )
+] + [
+    {
+        "id": "900000000000002",
+        "name": "follow_up",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "components": [
+            {"type": "BODY", "text": "Hi {{1}}, we have an update on your request. Reply to continue."}
+        ],
+    }
+]
 
 
 @dataclass(frozen=True)
@@ -111,14 +155,13 @@ async def seed_demo(db: Database) -> DemoInfo:
         if existing is not None:
             await seed_demo_kb(db, existing.id)
             return DemoInfo(str(existing.id), logins, created=False)
-        workspace = Workspace(
+        workspace = await create_workspace(
+            session,
             name=DEMO_WORKSPACE,
             default_locale="en",
             settings={},
             languages=["en", "es", "pt", "de", "fr", "ja", "zh-Hans", "zh-Hant", "ko", "ar"],
         )
-        session.add(workspace)
-        await session.flush()
         teams: dict[str, Team] = {}
         for name, tz, languages, holidays, region in TEAMS:
             team = Team(
@@ -134,6 +177,7 @@ async def seed_demo(db: Database) -> DemoInfo:
             teams[name] = team
         await session.flush()
         password_hash = hash_password(DEMO_PASSWORD)
+        supervisors: list[uuid.UUID] = []
         for email, name, role, languages, locale, tz, team_name in AGENTS:
             agent = Agent(
                 workspace_id=workspace.id,
@@ -147,11 +191,16 @@ async def seed_demo(db: Database) -> DemoInfo:
                 skills=[],
                 max_concurrent=8,
                 availability="online",
+                regions=REGION_GRANTS.get(email),
             )
             session.add(agent)
             await session.flush()
             if team_name:
                 session.add(AgentTeam(agent_id=agent.id, team_id=teams[team_name].id))
+            if role == "supervisor":
+                supervisors.append(agent.id)
+        # Before the conversations below arrive, so their SLA clocks start.
+        await seed_demo_sla(session, workspace_id=workspace.id, supervisor_ids=supervisors)
         base = get_settings().public_url.rstrip("/")
         whatsapp = Inbox(
             workspace_id=workspace.id,
@@ -159,7 +208,11 @@ async def seed_demo(db: Database) -> DemoInfo:
             channel="whatsapp",
             team_id=None,
             bot_mode="off",
-            config={"phone_number_id": "100200300400500", "api_base_url": f"{base}/demo/vendor/graph"},
+            config={
+                "phone_number_id": "100200300400500",
+                "waba_id": DEMO_WABA_ID,
+                "api_base_url": f"{base}/demo/vendor/graph",
+            },
             secrets_encrypted=encrypt_json(
                 {"access_token": "demo-token", "app_secret": DEMO_APP_SECRET, "verify_token": "demo-verify"}
             ),
@@ -177,6 +230,10 @@ async def seed_demo(db: Database) -> DemoInfo:
         )
         session.add_all([whatsapp, api])
         await session.flush()
+        for item in DEMO_TEMPLATES:
+            values = parse_remote(item)
+            assert values is not None
+            session.add(WhatsAppTemplate(workspace_id=workspace.id, inbox_id=whatsapp.id, **values))
         inboxes = {"whatsapp": whatsapp, "api": api}
         for index, (kind, sender, name, locale, text) in enumerate(CONVERSATIONS):
             await ingest_message(
@@ -189,6 +246,7 @@ async def seed_demo(db: Database) -> DemoInfo:
                         name=name,
                         locale=locale,
                         phone=f"+{sender}" if kind == "whatsapp" else None,
+                        email=EU_EMAILS.get(sender),
                     ),
                     body=text,
                 ),

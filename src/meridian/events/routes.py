@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from meridian.auth.deps import CurrentPrincipal
+from meridian.auth.deps import CurrentPrincipal, Session
 from meridian.auth.service import Principal
 from meridian.db.engine import get_database
 from meridian.events.models import DomainEvent
@@ -46,8 +46,13 @@ def _frame(event: DomainEvent) -> bytes:
 async def events(
     request: Request,
     principal: CurrentPrincipal,
+    session: Session,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
+    # The request's session (the one that authenticated the caller) would otherwise stay
+    # open, holding a pooled connection, for as long as the stream: 20 clients emptied
+    # the pool (docs/performance.md). The stream reads through its own short sessions.
+    await session.close()
     hub = request.app.state.event_hub
     resume_from = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
 

@@ -9,6 +9,7 @@ import os
 import socket
 from contextlib import AsyncExitStack
 
+from meridian.channels.email.idle import IdleWatchers
 from meridian.db.engine import Database
 from meridian.deliveries.relay import OutboxRelay
 from meridian.events.dispatch import EventDispatcher
@@ -29,6 +30,8 @@ class Workers:
         self._worker_task: asyncio.Task[None] | None = None
         self.relay = OutboxRelay(db, concurrency=max(2, concurrency // 2))
         self.dispatcher = EventDispatcher(db)
+        # IMAP IDLE: mail fetched as it lands; the minute poll stays as the fallback.
+        self.imap_idle = IdleWatchers(db)
 
     async def start(self) -> None:
         # Workers ingest too (mail polling): detection should not wait for models then.
@@ -52,9 +55,11 @@ class Workers:
         )
         await self.relay.start()
         await self.dispatcher.start()
+        await self.imap_idle.start()
         log.info("workers started", extra={"worker": name, "concurrency": self._concurrency})
 
     async def stop(self) -> None:
+        await self.imap_idle.stop()
         await self.dispatcher.stop()
         await self.relay.stop()
         if self._worker_task is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meridian.attachments.models import Attachment
 from meridian.auth.service import Principal
 from meridian.channels.registry import get_adapter
+from meridian.channels.whatsapp import templates
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import event_scope, get_visible
@@ -22,12 +23,21 @@ from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
 from meridian.messages.schemas import AttachmentOut, MessageOut, ReplyCreate
+from meridian.privacy.compliance import check_reply
 from meridian.translation.outgoing import outgoing_text
+from meridian.vault import regions
 from meridian.vault import service as vault
 
 
 def message_event_payload(message: Message, body: str | None = None) -> dict[str, Any]:
-    """What travels in message.* events: metadata, plus the body for live views."""
+    """What travels in message.* events: metadata, plus the body for live views.
+
+    With regional databases configured the body stays out: events live in the home
+    database and reach every live subscriber, whatever their region grants; clients
+    read the message through the API instead (docs/privacy.md, "Data residency").
+    """
+    if regions.regional():
+        body = None
     return {
         "message_id": str(message.id),
         "conversation_id": str(message.conversation_id),
@@ -75,7 +85,8 @@ async def to_out_many(session: AsyncSession, messages: Sequence[Message], region
                 delivery_status=m.delivery_status,
                 delivery_error=m.delivery_error,
                 external_id=m.external_id,
-                attachments=attachments[m.id],
+                attachments=[] if c.withheld_region else attachments[m.id],
+                withheld_region=c.withheld_region,
                 created_at=m.created_at,
                 sent_at=m.sent_at,
                 delivered_at=m.delivered_at,
@@ -102,7 +113,7 @@ async def list_messages(
     return await to_out_many(session, rows, contact.region)
 
 
-def _window_error(inbox: Inbox, conversation: Conversation, template: dict[str, Any] | None) -> str | None:
+def _window_error(inbox: Inbox, conversation: Conversation, template: object | None) -> str | None:
     try:
         window = get_adapter(inbox.channel).reply_window
     except LookupError:
@@ -129,18 +140,47 @@ async def post_reply(
     assert inbox is not None and contact is not None
     if contact.erased_at is not None and not data.private:
         raise ProblemError(409, "this contact was erased; replies cannot be sent")
+    template: dict[str, Any] | None = None
+    body = data.body
+    if data.template is not None:
+        template, rendered = await templates.resolve_for_send(
+            session,
+            inbox=inbox,
+            name=data.template.name,
+            language=data.template.language,
+            variables=data.template.variables,
+        )
+        body = body or rendered
     if not data.private:
-        problem = _window_error(inbox, conversation, data.template)
+        problem = _window_error(inbox, conversation, template)
         if problem:
-            raise ProblemError(422, problem, title="Outside the reply window")
+            offer = None
+            if inbox.channel == "whatsapp":
+                # What may go out instead, in the customer's language.
+                language = contact.locale or conversation.language
+                offer = {
+                    "templates": await templates.approved_in_language(
+                        session, inbox_id=inbox.id, language=language
+                    )
+                }
+            raise ProblemError(422, problem, title="Outside the reply window", extensions=offer)
+        await check_reply(
+            session,
+            principal=principal,
+            conversation_id=str(conversation.id),
+            region=contact.region,
+            texts=[body, *([data.sent_body] if data.sent_body else [])],
+            override=data.override,
+        )
     outgoing = await outgoing_text(
         session,
         principal=principal,
         conversation=conversation,
         contact=contact,
-        body=data.body,
-        translate=data.translate,
-        sent_body=data.sent_body,
+        body=body,
+        # A template goes out as Meta approved it, never machine-translated.
+        translate=data.translate and template is None,
+        sent_body=data.sent_body if template is None else None,
         private=data.private,
     )
     now = utcnow()
@@ -155,7 +195,7 @@ async def post_reply(
         content_type="text",
         language=outgoing.language,
         delivery_status="none" if data.private else "queued",
-        meta={"template": data.template} if data.template else {},
+        meta={"template": template} if template else {},
         created_at=now,
     )
     session.add(message)
@@ -167,7 +207,7 @@ async def post_reply(
         conversation_id=conversation.id,
         contact_id=contact.id,
         region=contact.region,
-        body=data.body,
+        body=body,
         sent_body=outgoing.sent_body,
     )
     if not data.private:
@@ -182,7 +222,7 @@ async def post_reply(
         session,
         workspace_id=conversation.workspace_id,
         type="message.created",
-        payload=message_event_payload(message, data.body),
+        payload=message_event_payload(message, body),
         **event_scope(conversation),
     )
     await session.commit()

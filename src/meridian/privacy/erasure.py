@@ -16,7 +16,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.attachments.models import Attachment
@@ -52,6 +52,17 @@ async def _with_merged(session: AsyncSession, contact: Contact) -> list[Contact]
     return [contact, *merged]
 
 
+def _messages_of(person: Contact) -> Any:
+    """The person's messages: sealed with their key, or in their conversations under another
+    contact's key (a reply written while a conversation was merged elsewhere, then unmerged)."""
+    return select(Message.id).where(
+        or_(
+            Message.contact_id == person.id,
+            Message.conversation_id.in_(select(Conversation.id).where(Conversation.contact_id == person.id)),
+        )
+    )
+
+
 async def latest_request(
     session: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.UUID, type: str
 ) -> PrivacyRequest | None:
@@ -76,6 +87,11 @@ async def start_erasure(
         await vault.shred_contact(
             session, workspace_id=person.workspace_id, contact_id=person.id, region=person.region
         )
+        # Content in their conversations sealed under someone else's key goes now too.
+        foreign = await session.scalars(
+            select(Message.id).where(Message.id.in_(_messages_of(person)), Message.contact_id != person.id)
+        )
+        await vault.delete_messages(session, message_ids=list(foreign), region=person.region)
         person.erased_at = now
         person.attributes = {}
         # Keyed hashes of their addresses: someone writing from them again is a new contact.
@@ -84,14 +100,14 @@ async def start_erasure(
         await session.execute(
             update(Delivery)
             .where(
-                Delivery.message_id.in_(select(Message.id).where(Message.contact_id == person.id)),
+                Delivery.message_id.in_(_messages_of(person)),
                 Delivery.state.in_(("pending", "retrying")),
             )
             .values(state="failed", last_error="the contact was erased", finished_at=now)
         )
         await session.execute(
             update(Message)
-            .where(Message.contact_id == person.id, Message.delivery_status.in_(("queued", "retrying")))
+            .where(Message.id.in_(_messages_of(person)), Message.delivery_status.in_(("queued", "retrying")))
             .values(delivery_status="failed")
         )
     regime = regime_for(country=contact.country, region=contact.region)
@@ -152,16 +168,22 @@ async def _erase_person(session: AsyncSession, person: Contact) -> Counter[str]:
     conversation_ids = list(
         await session.scalars(select(Conversation.id).where(Conversation.contact_id == person.id))
     )
-    message_ids = list(await session.scalars(select(Message.id).where(Message.contact_id == person.id)))
-    attachments = list(await session.scalars(select(Attachment).where(Attachment.contact_id == person.id)))
+    message_ids = list(await session.scalars(_messages_of(person)))
+    attachments = list(
+        await session.scalars(
+            select(Attachment).where(
+                or_(Attachment.contact_id == person.id, Attachment.message_id.in_(message_ids))
+            )
+        )
+    )
     for attachment in attachments:
         # Ciphertext under a destroyed key already; deleting it frees the space and the doubt.
         await delete_attachment(attachment.storage_key)
-    await session.execute(delete(Attachment).where(Attachment.contact_id == person.id))
+    await session.execute(delete(Attachment).where(Attachment.id.in_([a.id for a in attachments])))
     await vault.erase_contact(session, contact_id=person.id, region=person.region)
     await session.execute(
         update(Message)
-        .where(Message.contact_id == person.id)
+        .where(Message.id.in_(message_ids))
         .values(meta={}, external_id=None, delivery_error=None)
     )
     await session.execute(

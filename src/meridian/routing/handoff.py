@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.conversations.models import Conversation
 from meridian.messages.models import Message
+from meridian.messages.system import post_system_message
 from meridian.routing.directory import calendar_of
-from meridian.routing.outbound import post_message
 from meridian.routing.service import route_conversation
 from meridian.teams.models import Team
 
@@ -98,7 +98,7 @@ async def hand_off_closed_teams(*, session: AsyncSession, at: datetime) -> int:
                 continue
             target = await session.get(Team, decision.team_id)
             assert target is not None
-            await post_message(
+            await post_system_message(
                 session,
                 conversation=conversation,
                 body=await _summary(session, conversation, team, target),

@@ -22,11 +22,11 @@ from meridian.conversations.service import assign_conversation, event_scope
 from meridian.core.clock import utcnow
 from meridian.events.service import publish
 from meridian.messages.models import Message
+from meridian.messages.system import post_system_message
 from meridian.routing import directory
 from meridian.routing.engine import Decision, Need, decide
 from meridian.routing.models import RoutingAgentState
 from meridian.routing.notice import customer_zone, notice_language, render_notice
-from meridian.routing.outbound import post_message
 from meridian.teams.models import Team
 
 SKILL_TAG = "skill:"
@@ -237,7 +237,7 @@ async def _send_notice(
         at=opening,
     )
     body = render_notice(opening=opening, now=at, language=language, zone=zone, zone_is_customers=known)
-    sent = await post_message(
+    sent = await post_system_message(
         session,
         conversation=conversation,
         body=body,

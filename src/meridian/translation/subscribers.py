@@ -12,6 +12,7 @@ from meridian.events.dispatch import subscriber
 from meridian.events.models import DomainEvent
 from meridian.messages.models import Message
 from meridian.translation.incoming import current_translation, needs_translation
+from meridian.translation.memory import forget_contact
 from meridian.translation.tasks import defer_translation
 
 
@@ -52,3 +53,17 @@ async def translate_for_new_assignee(session: AsyncSession, event: DomainEvent) 
         region = await session.scalar(select(Contact.region).where(Contact.id == message.contact_id))
         if await current_translation(session, message, region or "default") is None:
             await defer_translation(session, message_id=message.id)
+
+
+@subscriber("translation.forget_contact", "contact.erased")
+async def forget_erased_contact(session: AsyncSession, event: DomainEvent) -> None:
+    """Segments hold the customer's sentences: they go with the rest of the contact's data."""
+    contact_id = uuid.UUID(event.payload["contact_id"])
+    # Erasure covers the contacts merged into this one too (privacy/erasure.py).
+    merged = await session.scalars(
+        select(Contact.id).where(
+            Contact.merged_into_id == contact_id, Contact.workspace_id == event.workspace_id
+        )
+    )
+    for person in (contact_id, *merged):
+        await forget_contact(session, contact_id=person)

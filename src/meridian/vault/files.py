@@ -11,9 +11,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.attachments.storage import Storage, get_storage
-from meridian.vault import keys
+from meridian.vault import access, keys
 from meridian.vault.crypto import aad_for, open_sealed, seal
-from meridian.vault.service import _region_session
+from meridian.vault.service import region_session
 
 
 async def put_attachment(
@@ -26,8 +26,8 @@ async def put_attachment(
     storage: Storage | None = None,
 ) -> str:
     """Seal and store ``data``; returns the storage key to keep on the attachment row."""
-    db = _region_session(session, region)
-    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+    async with region_session(session, region) as db:
+        key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
     return await (storage or get_storage()).put(
         seal(key, data, aad=aad_for("attachment", contact_id)), workspace_id=str(workspace_id)
     )
@@ -44,14 +44,19 @@ async def get_attachment(
     """The plain bytes, or None when the contact was erased or the bytes are not stored."""
     if storage_key.startswith("pending:"):
         return None
-    live = await keys.keys_for_read(_region_session(session, region), [contact_id])
+    if not access.may_read(region):
+        return None
+    async with region_session(session, region) as db:
+        live = await keys.keys_for_read(db, [contact_id])
     if contact_id not in live:
         return None
     try:
         blob = await (storage or get_storage()).get(storage_key)
     except FileNotFoundError:
         return None
-    return open_sealed(live[contact_id], blob, aad=aad_for("attachment", contact_id))
+    data = open_sealed(live[contact_id], blob, aad=aad_for("attachment", contact_id))
+    await access.note_reads(session, regions=[region], what="attachment", count=1)
+    return data
 
 
 async def delete_attachment(storage_key: str, *, storage: Storage | None = None) -> None:

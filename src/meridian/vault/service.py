@@ -1,8 +1,15 @@
 """The vault: the only code that reads or writes personal data and message content.
 
-Every call names the data region. Today all regions resolve to the home database
-session the caller already holds, so writes share the caller's transaction; when
-regions get their own databases (data residency), only ``_region_session`` changes.
+Every call names the data region. A region without its own database
+(``vault/regions.py``) uses the session the caller holds, so writes share the caller's
+transaction. A region with its own database gets a session there for the one call,
+committed when the call ends: the regional row is committed *before* the caller's
+home transaction, so a failure in between leaves an orphaned, encrypted regional row
+that nothing references, never a home row pointing at nothing.
+
+Reads obey the calling agent's region grants (``vault/access.py``): content of a
+region the agent has no grant for comes back withheld, and reads outside the agent's
+home region are audited.
 
 Content is sealed with the contact's data key (``keys.py``, ``crypto.py``) inside these
 functions, so callers pass and receive plain values. A contact whose key was shredded
@@ -13,7 +20,8 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +29,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.vault import keys
+from meridian.vault import access, keys, regions
 from meridian.vault.crypto import aad_for, open_json, open_text, seal_json, seal_text
 from meridian.vault.keys import ContactErased
 from meridian.vault.models import VaultContact, VaultIdentity, VaultMessage, VaultMessageSearch
@@ -41,6 +49,8 @@ class ContactPII:
     email: str | None
     phone: str | None
     extra: dict[str, Any]
+    # Set when the reader has no grant for the contact's region; the fields are empty.
+    withheld_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class MessageContent:
     translation: dict[str, Any] | None
     html: str | None
     raw: str | None
+    withheld_region: str | None = None
 
 
 EMPTY_CONTACT = ContactPII(None, None, None, {})
@@ -58,8 +69,24 @@ CONTACT_FIELDS = ("name", "email", "phone")
 MESSAGE_TEXT_FIELDS = ("body", "sent_body", "html", "raw")
 
 
-def _region_session(session: AsyncSession, region: str) -> AsyncSession:
-    return session
+@asynccontextmanager
+async def region_session(session: AsyncSession, region: str) -> AsyncIterator[AsyncSession]:
+    """A session on ``region``'s database: the caller's, or a regional one committed on exit."""
+    database = regions.database_for(region)
+    if database is None:
+        yield session
+        return
+    async with database.session() as db:
+        yield db
+        await db.commit()
+
+
+def withheld_contact(region: str) -> ContactPII:
+    return ContactPII(access.withheld_text(region), None, None, {}, withheld_region=region)
+
+
+def withheld_message(region: str) -> MessageContent:
+    return MessageContent(access.withheld_text(region), None, None, None, None, withheld_region=region)
 
 
 def search_text(value: str) -> str:
@@ -78,17 +105,17 @@ async def put_contact(
     phone: str | None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    db = _region_session(session, region)
-    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
-    values = {
-        field: seal_text(key, value, aad=aad_for(f"contact.{field}", contact_id))
-        for field, value in (("name", name), ("email", email), ("phone", phone))
-    }
-    values["extra"] = seal_json(key, extra or {}, aad=aad_for("contact.extra", contact_id))
-    stmt = insert(VaultContact).values(
-        contact_id=contact_id, workspace_id=workspace_id, region=region, **values
-    )
-    await db.execute(stmt.on_conflict_do_update(index_elements=["contact_id"], set_=values))
+    async with region_session(session, region) as db:
+        key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+        values = {
+            field: seal_text(key, value, aad=aad_for(f"contact.{field}", contact_id))
+            for field, value in (("name", name), ("email", email), ("phone", phone))
+        }
+        values["extra"] = seal_json(key, extra or {}, aad=aad_for("contact.extra", contact_id))
+        stmt = insert(VaultContact).values(
+            contact_id=contact_id, workspace_id=workspace_id, region=region, **values
+        )
+        await db.execute(stmt.on_conflict_do_update(index_elements=["contact_id"], set_=values))
 
 
 async def update_contact(
@@ -100,73 +127,86 @@ async def update_contact(
     unknown = set(changes) - {*CONTACT_FIELDS, "extra"}
     if unknown:
         raise ValueError(f"not vault contact fields: {sorted(unknown)}")
-    db = _region_session(session, region)
-    key = await keys.key_for_write(db, workspace_id=None, contact_id=contact_id, region=region)
-    sealed: dict[str, bytes | None] = {}
-    for field, value in changes.items():
-        aad = aad_for(f"contact.{field}", contact_id)
-        if field == "extra":
-            sealed[field] = seal_json(key, value or {}, aad=aad)
-        else:
-            sealed[field] = seal_text(key, None if value is None else str(value), aad=aad)
-    await db.execute(update(VaultContact).where(VaultContact.contact_id == contact_id).values(**sealed))
+    async with region_session(session, region) as db:
+        key = await keys.key_for_write(db, workspace_id=None, contact_id=contact_id, region=region)
+        sealed: dict[str, bytes | None] = {}
+        for field, value in changes.items():
+            aad = aad_for(f"contact.{field}", contact_id)
+            if field == "extra":
+                sealed[field] = seal_json(key, value or {}, aad=aad)
+            else:
+                sealed[field] = seal_text(key, None if value is None else str(value), aad=aad)
+        await db.execute(
+            update(VaultContact).where(VaultContact.contact_id == contact_id).values(**sealed)
+        )
 
 
 async def get_contacts(
     session: AsyncSession, refs: Iterable[tuple[uuid.UUID, str]]
 ) -> dict[uuid.UUID, ContactPII]:
-    """PII for (contact_id, region) pairs; contacts with nothing stored read as empty."""
+    """PII for (contact_id, region) pairs; contacts with nothing stored read as empty,
+    contacts of a region the reader has no grant for read as withheld."""
     by_region: dict[str, list[uuid.UUID]] = {}
     for contact_id, region in refs:
         by_region.setdefault(region, []).append(contact_id)
     out: dict[uuid.UUID, ContactPII] = {}
+    read: list[str] = []
     for region, ids in by_region.items():
-        db = _region_session(session, region)
-        live = await keys.keys_for_read(db, ids)
-        rows = await db.execute(select(VaultContact).where(VaultContact.contact_id.in_(list(live))))
-        for row in rows.scalars():
-            key, cid = live[row.contact_id], row.contact_id
-            name, email, phone = (
-                open_text(key, getattr(row, f), aad=aad_for(f"contact.{f}", cid)) for f in CONTACT_FIELDS
-            )
-            extra = open_json(key, row.extra, aad=aad_for("contact.extra", cid)) or {}
-            out[cid] = ContactPII(name, email, phone, dict(extra))
+        if not access.may_read(region):
+            out.update((cid, withheld_contact(region)) for cid in ids)
+            continue
+        read.append(region)
+        async with region_session(session, region) as db:
+            live = await keys.keys_for_read(db, ids)
+            rows = await db.execute(select(VaultContact).where(VaultContact.contact_id.in_(list(live))))
+            for row in rows.scalars():
+                key, cid = live[row.contact_id], row.contact_id
+                name, email, phone = (
+                    open_text(key, getattr(row, f), aad=aad_for(f"contact.{f}", cid))
+                    for f in CONTACT_FIELDS
+                )
+                extra = open_json(key, row.extra, aad=aad_for("contact.extra", cid)) or {}
+                out[cid] = ContactPII(name, email, phone, dict(extra))
+    await access.note_reads(
+        session, regions=read, what="contacts", count=sum(len(by_region[r]) for r in read)
+    )
     return out
 
 
 async def put_identity(
     session: AsyncSession, *, identity_id: uuid.UUID, contact_id: uuid.UUID, region: str, value: str
 ) -> None:
-    db = _region_session(session, region)
-    workspace_id = await db.scalar(
-        select(VaultContact.workspace_id).where(VaultContact.contact_id == contact_id)
-    )
-    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
-    sealed = seal_text(key, value, aad=aad_for("identity", identity_id))
-    stmt = insert(VaultIdentity).values(
-        identity_id=identity_id, contact_id=contact_id, region=region, value=sealed
-    )
-    await db.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["identity_id"], set_={"value": sealed, "contact_id": contact_id}
+    async with region_session(session, region) as db:
+        workspace_id = await db.scalar(
+            select(VaultContact.workspace_id).where(VaultContact.contact_id == contact_id)
         )
-    )
+        key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+        sealed = seal_text(key, value, aad=aad_for("identity", identity_id))
+        stmt = insert(VaultIdentity).values(
+            identity_id=identity_id, contact_id=contact_id, region=region, value=sealed
+        )
+        await db.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["identity_id"], set_={"value": sealed, "contact_id": contact_id}
+            )
+        )
 
 
 async def get_identity_values(
     session: AsyncSession, *, identity_ids: Sequence[uuid.UUID], region: str
 ) -> dict[uuid.UUID, str]:
-    if not identity_ids:
+    """Identifier values; none for a reader without a grant for ``region``."""
+    if not identity_ids or not access.may_read(region):
         return {}
-    db = _region_session(session, region)
-    rows = list(
-        await db.execute(
-            select(VaultIdentity.identity_id, VaultIdentity.contact_id, VaultIdentity.value).where(
-                VaultIdentity.identity_id.in_(identity_ids)
+    async with region_session(session, region) as db:
+        rows = list(
+            await db.execute(
+                select(VaultIdentity.identity_id, VaultIdentity.contact_id, VaultIdentity.value).where(
+                    VaultIdentity.identity_id.in_(identity_ids)
+                )
             )
         )
-    )
-    live = await keys.keys_for_read(db, (contact_id for _, contact_id, _ in rows))
+        live = await keys.keys_for_read(db, (contact_id for _, contact_id, _ in rows))
     out: dict[uuid.UUID, str] = {}
     for identity_id, contact_id, value in rows:
         if contact_id in live:
@@ -190,61 +230,69 @@ async def put_message(
     raw: str | None = None,
     translation: dict[str, Any] | None = None,
 ) -> None:
-    db = _region_session(session, region)
-    key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
-    texts = {"body": body, "sent_body": sent_body, "html": html, "raw": raw}
-    sealed = {f: seal_text(key, v, aad=aad_for(f"message.{f}", message_id)) for f, v in texts.items()}
-    db.add(
-        VaultMessage(
-            message_id=message_id,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            contact_id=contact_id,
-            region=region,
-            translation=seal_json(key, translation, aad=aad_for("message.translation", message_id)),
-            **sealed,
-        )
-    )
-    if body:
+    async with region_session(session, region) as db:
+        key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+        texts = {"body": body, "sent_body": sent_body, "html": html, "raw": raw}
+        sealed = {f: seal_text(key, v, aad=aad_for(f"message.{f}", message_id)) for f, v in texts.items()}
         db.add(
-            VaultMessageSearch(
+            VaultMessage(
                 message_id=message_id,
                 workspace_id=workspace_id,
                 conversation_id=conversation_id,
                 contact_id=contact_id,
                 region=region,
-                text=search_text(body),
+                translation=seal_json(key, translation, aad=aad_for("message.translation", message_id)),
+                **sealed,
             )
         )
+        if body:
+            db.add(
+                VaultMessageSearch(
+                    message_id=message_id,
+                    workspace_id=workspace_id,
+                    conversation_id=conversation_id,
+                    contact_id=contact_id,
+                    region=region,
+                    text=search_text(body),
+                )
+            )
 
 
 async def set_message_translation(
     session: AsyncSession, *, message_id: uuid.UUID, region: str, translation: dict[str, Any] | None
 ) -> None:
-    db = _region_session(session, region)
-    contact_id = await db.scalar(select(VaultMessage.contact_id).where(VaultMessage.message_id == message_id))
-    if contact_id is None:
-        return
-    key = await keys.key_for_write(db, workspace_id=None, contact_id=contact_id, region=region)
-    await db.execute(
-        update(VaultMessage)
-        .where(VaultMessage.message_id == message_id)
-        .values(translation=seal_json(key, translation, aad=aad_for("message.translation", message_id)))
-    )
+    async with region_session(session, region) as db:
+        contact_id = await db.scalar(
+            select(VaultMessage.contact_id).where(VaultMessage.message_id == message_id)
+        )
+        if contact_id is None:
+            return
+        key = await keys.key_for_write(db, workspace_id=None, contact_id=contact_id, region=region)
+        await db.execute(
+            update(VaultMessage)
+            .where(VaultMessage.message_id == message_id)
+            .values(translation=seal_json(key, translation, aad=aad_for("message.translation", message_id)))
+        )
 
 
 async def get_messages(
     session: AsyncSession, refs: Iterable[tuple[uuid.UUID, str]]
 ) -> dict[uuid.UUID, MessageContent]:
-    """Content of (message_id, region) pairs; erased contacts' messages are absent."""
+    """Content of (message_id, region) pairs; erased contacts' messages are absent, and
+    messages of a region the reader has no grant for read as withheld."""
     by_region: dict[str, list[uuid.UUID]] = {}
     for message_id, region in refs:
         by_region.setdefault(region, []).append(message_id)
     out: dict[uuid.UUID, MessageContent] = {}
+    read: list[str] = []
     for region, ids in by_region.items():
-        db = _region_session(session, region)
-        rows = list(await db.scalars(select(VaultMessage).where(VaultMessage.message_id.in_(ids))))
-        live = await keys.keys_for_read(db, (row.contact_id for row in rows))
+        if not access.may_read(region):
+            out.update((mid, withheld_message(region)) for mid in ids)
+            continue
+        read.append(region)
+        async with region_session(session, region) as db:
+            rows = list(await db.scalars(select(VaultMessage).where(VaultMessage.message_id.in_(ids))))
+            live = await keys.keys_for_read(db, (row.contact_id for row in rows))
         for row in rows:
             key = live.get(row.contact_id)
             if key is None:
@@ -255,25 +303,37 @@ async def get_messages(
             )
             translation = open_json(key, row.translation, aad=aad_for("message.translation", mid))
             out[mid] = MessageContent(body or "", sent_body, translation, html, raw)
+    await access.note_reads(
+        session, regions=read, what="messages", count=sum(len(by_region[r]) for r in read)
+    )
     return out
 
 
 async def search_conversations(
     session: AsyncSession, *, workspace_id: uuid.UUID, regions: Iterable[str], query: str, limit: int
 ) -> list[uuid.UUID]:
-    """Conversations whose messages contain ``query`` (any script; trigram-indexed)."""
+    """Conversations whose messages contain ``query`` (any script; trigram-indexed).
+
+    Fans out to each region's database; regions the reader has no grant for are not
+    searched (a hit would disclose content)."""
     needle = search_text(query)
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     found: list[uuid.UUID] = []
     for region in sorted(set(regions)):
-        db = _region_session(session, region)
-        rows = await db.execute(
+        if not access.may_read(region):
+            continue
+        # A common word matches a large share of all messages; grouping every match took
+        # most of a second at 1M messages (docs/performance.md). The first few matching
+        # rows per wanted conversation are enough: the scan stops there.
+        matches = (
             select(VaultMessageSearch.conversation_id)
             .where(VaultMessageSearch.workspace_id == workspace_id, VaultMessageSearch.text.like(pattern))
-            .group_by(VaultMessageSearch.conversation_id)
-            .limit(limit)
+            .limit(limit * 5)
+            .subquery()
         )
-        found.extend(rows.scalars())
+        async with region_session(session, region) as db:
+            rows = await db.execute(select(matches.c.conversation_id).distinct().limit(limit))
+            found.extend(rows.scalars())
     return found
 
 
@@ -281,9 +341,9 @@ async def delete_messages(session: AsyncSession, *, message_ids: Sequence[uuid.U
     """Delete some messages' content (retention); the contact's key and PII stay."""
     if not message_ids:
         return
-    db = _region_session(session, region)
-    await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.message_id.in_(message_ids)))
-    await db.execute(delete(VaultMessage).where(VaultMessage.message_id.in_(message_ids)))
+    async with region_session(session, region) as db:
+        await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.message_id.in_(message_ids)))
+        await db.execute(delete(VaultMessage).where(VaultMessage.message_id.in_(message_ids)))
 
 
 async def shred_contact(
@@ -294,14 +354,18 @@ async def shred_contact(
     Everything else the vault holds for the contact is ciphertext nobody can open from
     here on; ``erase_contact`` removes it too.
     """
-    db = _region_session(session, region)
-    await keys.shred(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
-    await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.contact_id == contact_id))
+    async with region_session(session, region) as db:
+        await keys.shred(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+        await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.contact_id == contact_id))
 
 
 async def erase_contact(session: AsyncSession, *, contact_id: uuid.UUID, region: str) -> None:
     """Shred the contact's key (if it has one) and delete every vault row of the contact."""
-    db = _region_session(session, region)
+    async with region_session(session, region) as db:
+        await _erase_rows(db, contact_id=contact_id)
+
+
+async def _erase_rows(db: AsyncSession, *, contact_id: uuid.UUID) -> None:
     await keys.shred_existing(db, contact_id=contact_id)
     await db.execute(delete(VaultMessageSearch).where(VaultMessageSearch.contact_id == contact_id))
     await db.execute(delete(VaultMessage).where(VaultMessage.contact_id == contact_id))

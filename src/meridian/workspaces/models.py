@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, func
+from sqlalchemy import String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meridian.db.base import Base, IdMixin
@@ -18,5 +18,4 @@ class Workspace(IdMixin, Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Allocates the per-workspace conversation display numbers (#1, #2, ...).
-    conversation_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -19,6 +19,7 @@ from meridian.channels.base import (
     HandshakeResponse,
     OutboundMessage,
     ParsedWebhook,
+    RateLimit,
     SendResult,
     WebhookRequest,
     classify_http_error,
@@ -57,6 +58,8 @@ class ApiChannel:
     secret_keys: ClassVar[frozenset[str]] = frozenset({"webhook_secret"})
     reply_window: ClassVar[timedelta | None] = None
     receives_webhooks: ClassVar[bool] = False
+    # The customer's own endpoint: nothing documented to respect.
+    rate_limit: ClassVar[RateLimit | None] = None
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         return HandshakeResponse(405, "the api channel receives messages at /api/v1/inboxes/{id}/incoming")

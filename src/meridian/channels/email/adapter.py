@@ -14,6 +14,7 @@ from meridian.channels.base import (
     HandshakeResponse,
     OutboundMessage,
     ParsedWebhook,
+    RateLimit,
     SendResult,
     WebhookRequest,
 )
@@ -51,6 +52,8 @@ class EmailChannel:
     # Email has no reply window: a customer may be answered weeks later.
     reply_window: ClassVar[timedelta | None] = None
     receives_webhooks: ClassVar[bool] = False
+    # SMTP servers throttle by answering 4xx, which the outbox already retries.
+    rate_limit: ClassVar[RateLimit | None] = None
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         return HandshakeResponse(405, "email arrives by IMAP polling or the SMTP receiver")

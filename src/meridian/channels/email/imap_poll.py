@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +94,20 @@ async def idle_wait(
     return arrived
 
 
+def idle_once(
+    config: EmailConfig | Mapping[str, Any],
+    wait: float,
+    ssl_context: ssl.SSLContext | None = None,
+    *,
+    connected: Callable[[Any], None] | None = None,
+) -> tuple[bool, bool]:
+    """Blocking: one IDLE of up to ``wait`` seconds; (server offers IDLE, mail arrived).
+
+    ``connected`` gets the client once logged in, so another thread can cut the IDLE
+    short by shutting its socket down."""
+    return _idle(EmailConfig.coerce(config), min(wait, MAX_IDLE_SECONDS), ssl_context, connected)
+
+
 def _fetch_new(
     cfg: EmailConfig,
     cursor: ImapCursor | None,
@@ -138,8 +152,15 @@ def fetch_uids(client: Any, uids: Sequence[int]) -> list[tuple[int, bytes | None
     return results
 
 
-def _idle(cfg: EmailConfig, wait: float, ssl_context: ssl.SSLContext | None) -> tuple[bool, bool]:
+def _idle(
+    cfg: EmailConfig,
+    wait: float,
+    ssl_context: ssl.SSLContext | None,
+    connected: Callable[[Any], None] | None = None,
+) -> tuple[bool, bool]:
     with _session(cfg, DEFAULT_TIMEOUT, ssl_context) as client:
+        if connected is not None:
+            connected(client)
         if not client.has_capability("IDLE"):
             return False, False
         client.select_folder(cfg.imap_folder, readonly=True)

@@ -159,10 +159,11 @@ async def inboxes_for_recipients(session: AsyncSession, recipients: Iterable[str
     return list({inbox.id: inbox for inbox in chosen.values()}.values())
 
 
-def smtp_receiver(db: Database, host: str, port: int) -> SmtpReceiver:
-    """``MERIDIAN_SMTP_PORT``'s server: 550 at RCPT for addresses no inbox has, and
-    250 after DATA only once the message is committed (451 otherwise, so the sending
-    MTA keeps it and retries)."""
+def smtp_receiver(db: Database, host: str, port: int, *, lmtp: bool = False) -> SmtpReceiver:
+    """``MERIDIAN_SMTP_PORT``'s server (``MERIDIAN_LMTP_PORT``'s with ``lmtp``): 550 at
+    RCPT for addresses no inbox has, and 250 after DATA only once the message is
+    committed (451 otherwise, so the sending MTA keeps it and retries); LMTP answers
+    that per recipient."""
 
     async def accept(address: str) -> bool:
         async with db.session() as session:
@@ -177,4 +178,4 @@ def smtp_receiver(db: Database, host: str, port: int) -> SmtpReceiver:
                 await receive_email(session, inbox=inbox, raw=raw)
             await session.commit()
 
-    return make_smtp_server(host, port, deliver, accept_recipient=accept)
+    return make_smtp_server(host, port, deliver, accept_recipient=accept, lmtp=lmtp)

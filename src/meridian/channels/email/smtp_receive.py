@@ -6,6 +6,11 @@ is never acknowledged and then lost.
 
 The server runs on the caller's event loop rather than in aiosmtpd's ``Controller``
 thread, so ``deliver`` shares the loop, and the connection pool, of the application.
+
+With ``lmtp=True`` it speaks LMTP (RFC 2033; aiosmtpd's ``LMTP``), for a mail server
+that hands messages over locally: after DATA it answers once per recipient, in RCPT
+order, delivering each one on its own, so one recipient's failure (451: the MTA retries
+that one) never makes the MTA redeliver to those already stored.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
+from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,22 @@ class _Handler:
         return "250 2.0.0 OK: stored"
 
 
+class _LmtpHandler(_Handler):
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw: bytes = envelope.original_content or b""
+        replies = []
+        for recipient in (str(r) for r in envelope.rcpt_tos):
+            try:
+                await self._deliver([recipient], raw)
+            except Exception:
+                log.exception("storing an LMTP message for %s failed", recipient)
+                replies.append(f"451 4.3.0 <{recipient}> temporary failure storing the message")
+            else:
+                replies.append(f"250 2.0.0 <{recipient}> stored")
+        # aiosmtpd writes this as one reply; the CRLFs make it one line per recipient.
+        return "\r\n".join(replies)
+
+
 class SmtpReceiver:
     def __init__(
         self,
@@ -71,11 +93,13 @@ class SmtpReceiver:
         max_size: int = DEFAULT_MAX_SIZE,
         accept_recipient: AcceptRecipient | None = None,
         hostname: str | None = None,
+        lmtp: bool = False,
     ) -> None:
         self.host = host
         self.requested_port = port
         self.max_size = max_size
-        self._handler = _Handler(deliver, accept_recipient)
+        self.lmtp = lmtp
+        self._handler = (_LmtpHandler if lmtp else _Handler)(deliver, accept_recipient)
         # getfqdn() would ask DNS, which can stall start-up for seconds.
         self._hostname = hostname or socket.gethostname()
         self._server: asyncio.Server | None = None
@@ -90,8 +114,10 @@ class SmtpReceiver:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
 
+        server_class = LMTP if self.lmtp else SMTP
+
         def protocol() -> asyncio.BaseProtocol:
-            smtp: asyncio.BaseProtocol = SMTP(
+            smtp: asyncio.BaseProtocol = server_class(
                 self._handler,
                 # aiosmtpd answers "552 Error: Too much mail data" past this, and
                 # advertises it as SIZE so well-behaved clients do not even try.
@@ -130,6 +156,7 @@ def make_smtp_server(
     *,
     max_size: int = DEFAULT_MAX_SIZE,
     accept_recipient: AcceptRecipient | None = None,
+    lmtp: bool = False,
 ) -> SmtpReceiver:
-    """An SMTP receiver; ``await server.start()`` (or ``async with``) to listen."""
-    return SmtpReceiver(host, port, deliver, max_size=max_size, accept_recipient=accept_recipient)
+    """An SMTP (or LMTP) receiver; ``await server.start()`` (or ``async with``) to listen."""
+    return SmtpReceiver(host, port, deliver, max_size=max_size, accept_recipient=accept_recipient, lmtp=lmtp)

@@ -28,18 +28,21 @@ async def poll_email_inbox(inbox_id: str) -> dict[str, object]:
     return {"fetched": result.fetched, "created": result.created, "error": result.error}
 
 
+async def queue_poll(inbox_id: uuid.UUID | str) -> bool:
+    """Queue one poll of the mailbox unless one is already waiting (True when queued)."""
+    lock = poll_lock(inbox_id)
+    try:
+        await poll_email_inbox.configure(lock=lock, queueing_lock=lock).defer_async(inbox_id=str(inbox_id))
+    except AlreadyEnqueued:
+        return False  # the waiting one will do
+    return True
+
+
 @job_app.periodic(cron="* * * * *", periodic_id="email-poll")
 @job_app.task(name="meridian.email.poll_all", queue="email")
 async def poll_email_inboxes(timestamp: int) -> int:
     """Queue a poll for every IMAP inbox; returns how many were queued."""
     queued = 0
     for inbox_id in await imap_inbox_ids(get_database()):
-        lock = poll_lock(inbox_id)
-        try:
-            await poll_email_inbox.configure(lock=lock, queueing_lock=lock).defer_async(
-                inbox_id=str(inbox_id)
-            )
-        except AlreadyEnqueued:
-            continue  # the waiting one will do
-        queued += 1
+        queued += await queue_poll(inbox_id)
     return queued

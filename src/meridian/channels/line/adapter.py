@@ -16,6 +16,8 @@ from meridian.channels.base import (
     HandshakeResponse,
     OutboundMessage,
     ParsedWebhook,
+    Rate,
+    RateLimit,
     SendResult,
     WebhookAuthError,
     WebhookRequest,
@@ -48,6 +50,9 @@ class LineChannel:
     # Push messages reach a friend at any time; only the free reply token expires.
     reply_window: ClassVar[timedelta | None] = None
     receives_webhooks: ClassVar[bool] = True
+    # Messaging API "Rate limits": 2,000 requests per second per channel for push and reply
+    # (https://developers.line.biz/en/reference/messaging-api/#rate-limits).
+    rate_limit: ClassVar[RateLimit | None] = RateLimit(per_inbox=Rate(2000, burst=200))
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         return HandshakeResponse(405, "LINE delivers webhooks by POST")

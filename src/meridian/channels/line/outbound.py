@@ -20,7 +20,7 @@ from meridian.channels.base import (
     classify_http_error,
     transport_error,
 )
-from meridian.channels.telegram.text import split_text
+from meridian.channels.text import split_text
 from meridian.core.clock import utcnow
 
 DEFAULT_API_BASE_URL = "https://api.line.me"

@@ -24,13 +24,14 @@ from meridian.channels.base import (
     OutboundAttachment,
     OutboundMessage,
     ParsedWebhook,
+    RateLimit,
     SendResult,
     WebhookRequest,
 )
 from meridian.channels.meta.graph import download, graph_post, partly_sent
 from meridian.channels.meta.messaging import parse_messaging
-from meridian.channels.meta.text import one_per_char, split_text, utf8_size
 from meridian.channels.meta.webhook import handshake, verify_signature
+from meridian.channels.text import one_per_char, split_text, utf8_size
 
 
 class PageConfig(BaseModel):
@@ -61,6 +62,9 @@ class PageMessagingChannel:
     # (https://developers.facebook.com/docs/messenger-platform/send-messages).
     reply_window: ClassVar[timedelta | None] = timedelta(hours=24)
     receives_webhooks: ClassVar[bool] = True
+    # Meta sizes Messenger/Instagram send limits by the page's audience and reports them as
+    # throttling errors (codes 4, 613), which the outbox retries with backoff.
+    rate_limit: ClassVar[RateLimit | None] = None
     # The webhook's "object" value.
     webhook_object: ClassVar[str]
     text_limit: ClassVar[int]

@@ -18,6 +18,8 @@ from meridian.channels.base import (
     HandshakeResponse,
     OutboundMessage,
     ParsedWebhook,
+    Rate,
+    RateLimit,
     SendResult,
     WebhookAuthError,
     WebhookRequest,
@@ -64,6 +66,9 @@ class TwilioSmsChannel:
     secret_keys: ClassVar[frozenset[str]] = frozenset({"auth_token"})
     reply_window: ClassVar[timedelta | None] = None
     receives_webhooks: ClassVar[bool] = True
+    # Twilio: one message segment per second from a US/Canada long code; the inbox has one
+    # `from_number` (https://help.twilio.com/articles/115002943027).
+    rate_limit: ClassVar[RateLimit | None] = RateLimit(per_inbox=Rate(1.0))
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         return HandshakeResponse(405, "Twilio delivers webhooks by POST")

@@ -103,9 +103,7 @@ def _message(form: Mapping[str, str]) -> InboundMessage | str:
         mime = form.get(f"MediaContentType{index}") or "application/octet-stream"
         extension = mimetypes.guess_extension(mime) or ""
         attachments.append(
-            InboundAttachment(
-                filename=f"{sid}_{index}{extension}", content_type=mime, media_ref=url
-            )
+            InboundAttachment(filename=f"{sid}_{index}{extension}", content_type=mime, media_ref=url)
         )
     content_type = "text"
     if attachments:

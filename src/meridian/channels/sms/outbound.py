@@ -18,7 +18,7 @@ from meridian.channels.base import (
     classify_http_error,
     transport_error,
 )
-from meridian.channels.telegram.text import split_text
+from meridian.channels.text import split_text
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 # Message resource, "Body": up to 1,600 characters; longer bodies fail with 21617.
@@ -71,9 +71,7 @@ def twilio_error(response: httpx.Response) -> DeliveryError:
 def _forms(message: OutboundMessage, config: Mapping[str, Any]) -> list[dict[str, Any]]:
     pieces = [piece for piece in split_text(message.body, BODY_LIMIT) if piece.strip()]
     media = [attachment.url for attachment in message.attachments]
-    media_groups = [
-        media[i : i + MEDIA_PER_MESSAGE] for i in range(0, len(media), MEDIA_PER_MESSAGE)
-    ]
+    media_groups = [media[i : i + MEDIA_PER_MESSAGE] for i in range(0, len(media), MEDIA_PER_MESSAGE)]
     callback = message.reply_context.get("status_callback")
     forms: list[dict[str, Any]] = []
     for index in range(max(len(pieces), len(media_groups))):

@@ -57,8 +57,10 @@ def parse_update(body: bytes) -> ParsedWebhook:
 
 def _message(update: Mapping[str, Any], message: Mapping[str, Any], *, edited: bool) -> InboundMessage | str:
     chat = message.get("chat")
-    if not isinstance(chat, dict) or chat.get("id") is None:
+    if not isinstance(chat, dict) or not _is_id(chat.get("id")):
         return "telegram message without chat.id"
+    if not _is_id(update["update_id"]):
+        return "telegram update without a usable update_id"
     sender = message.get("from")
     if not isinstance(sender, dict):
         # Anonymous group admins and channels write as sender_chat, without "from".
@@ -77,9 +79,12 @@ def _message(update: Mapping[str, Any], message: Mapping[str, Any], *, edited: b
     }
     if sender.get("id") is not None:
         meta["from_id"] = sender["id"]
-    if sender.get("username"):
+    if isinstance(sender.get("username"), str) and sender["username"]:
         meta["username"] = sender["username"]
     timestamp = message.get("edit_date") if edited else message.get("date")
+    sent_at = None
+    if isinstance(timestamp, int) and 0 <= timestamp < 2**33:
+        sent_at = datetime.fromtimestamp(timestamp, UTC)
     return InboundMessage(
         # One update_id per update, edits included: dedupe stays exact and an edit
         # shows up as a new message flagged ``edited`` instead of rewriting history.
@@ -87,41 +92,68 @@ def _message(update: Mapping[str, Any], message: Mapping[str, Any], *, edited: b
         contact=InboundContact(
             identifier=str(chat["id"]),
             name=_name(sender, chat),
-            locale=sender.get("language_code") or None,
+            locale=_str(sender.get("language_code")) or None,
         ),
         body=body,
         content_type=content_type,
         attachments=tuple(attachments),
-        sent_at=datetime.fromtimestamp(timestamp, UTC) if isinstance(timestamp, int) else None,
+        sent_at=sent_at,
         raw=json.dumps(update, ensure_ascii=False),
         meta=meta,
     )
 
 
+def _is_id(value: object) -> bool:
+    # Bot API ids are integers; anything else is not an update we can key on.
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and bool(value)
+    )
+
+
+def _str(value: object) -> str:
+    """A string field, or "" when the payload put something else there."""
+    return value if isinstance(value, str) else ""
+
+
 def _name(sender: Mapping[str, Any], chat: Mapping[str, Any]) -> str | None:
     person = sender or chat
-    parts = [person.get("first_name"), person.get("last_name")]
-    name = " ".join(str(p) for p in parts if p)
-    return name or person.get("username") or chat.get("title") or None
+    parts = [_str(person.get("first_name")), _str(person.get("last_name"))]
+    name = " ".join(p for p in parts if p)
+    return name or _str(person.get("username")) or _str(chat.get("title")) or None
+
+
+def _file(item: object) -> dict[str, Any] | None:
+    """A Bot API file object (PhotoSize, Document, Sticker...) with a usable file_id."""
+    if isinstance(item, dict) and isinstance(item.get("file_id"), str) and item["file_id"]:
+        return item
+    return None
+
+
+def _size(item: Mapping[str, Any], key: str) -> int:
+    value = item.get(key)
+    return value if isinstance(value, int) else 0
 
 
 Content = tuple[str, str, list[InboundAttachment], dict[str, Any]]
 
 
 def _content(message: Mapping[str, Any]) -> Content | None:
-    text = message.get("text") or message.get("caption") or ""
-    if isinstance(message.get("photo"), list) and message["photo"]:
+    text = _str(message.get("text")) or _str(message.get("caption"))
+    photos = (
+        [p for p in message.get("photo") or [] if _file(p)] if isinstance(message.get("photo"), list) else []
+    )
+    if photos:
         # Telegram sends every resolution it made; the largest is what the user sent.
-        largest = max(message["photo"], key=lambda size: size.get("width", 0) * size.get("height", 0))
+        largest = max(photos, key=lambda size: _size(size, "width") * _size(size, "height"))
         photo = InboundAttachment(
-            filename=f"photo_{largest.get('file_unique_id') or largest['file_id']}.jpg",
+            filename=f"photo_{_str(largest.get('file_unique_id')) or largest['file_id']}.jpg",
             content_type="image/jpeg",
             media_ref=largest["file_id"],
-            size=largest.get("file_size"),
+            size=_size(largest, "file_size") or None,
         )
         return text, "image", [photo], {}
-    if isinstance(message.get("sticker"), dict):
-        sticker = message["sticker"]
+    sticker = _file(message.get("sticker"))
+    if sticker is not None:
         # Bot API "Sticker": static stickers are WebP, animated TGS, video WEBM.
         mime, ext = "image/webp", "webp"
         if sticker.get("is_animated"):
@@ -131,16 +163,17 @@ def _content(message: Mapping[str, Any]) -> Content | None:
         attachment = InboundAttachment(
             filename=f"sticker.{ext}", content_type=mime, media_ref=sticker["file_id"]
         )
-        return sticker.get("emoji") or "[sticker]", "sticker", [attachment], {}
+        return _str(sticker.get("emoji")) or "[sticker]", "sticker", [attachment], {}
     for field, content_type, fallback in _FILE_FIELDS:
-        item = message.get(field)
-        if isinstance(item, dict) and item.get("file_id"):
-            mime = item.get("mime_type") or fallback
+        item = _file(message.get(field))
+        if item is not None:
+            mime = _str(item.get("mime_type")) or fallback
             attachment = InboundAttachment(
-                filename=item.get("file_name") or f"{field}_{item.get('file_unique_id') or 'file'}",
+                filename=_str(item.get("file_name"))
+                or f"{field}_{_str(item.get('file_unique_id')) or 'file'}",
                 content_type=mime,
                 media_ref=item["file_id"],
-                size=item.get("file_size"),
+                size=_size(item, "file_size") or None,
             )
             return text, content_type, [attachment], {}
     if isinstance(message.get("location"), dict):

@@ -21,7 +21,7 @@ from meridian.channels.base import (
     classify_http_error,
     transport_error,
 )
-from meridian.channels.telegram.text import split_text
+from meridian.channels.text import split_text
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 # sendMessage: "Text of the message to be sent, 1-4096 characters after entities parsing".

@@ -19,6 +19,7 @@ from meridian.channels.base import (
     HandshakeResponse,
     OutboundMessage,
     ParsedWebhook,
+    RateLimit,
     SendResult,
     WebhookRequest,
 )
@@ -66,6 +67,8 @@ class WebchatChannel:
     secret_keys: ClassVar[frozenset[str]] = frozenset()
     reply_window: ClassVar[timedelta | None] = None
     receives_webhooks: ClassVar[bool] = False
+    # Replies go to our own widget: no vendor in between.
+    rate_limit: ClassVar[RateLimit | None] = None
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         return HandshakeResponse(405, "web chat messages arrive through /widget/api")

@@ -27,6 +27,7 @@ from meridian.core.schemas import LanguageTag
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
+from meridian.privacy.consent import record_consent
 from meridian.vault import service as vault
 
 CHANNEL = "webchat"
@@ -96,11 +97,18 @@ async def save_prechat(
         await vault.update_contact(session, contact_id=contact.id, region=contact.region, changes=changes)
         contact.locale = contact.locale or locale
     if consent is not None:
-        # Reassigning (not mutating) the dict is what makes SQLAlchemy write the JSONB column.
-        contact.attributes = {
-            **contact.attributes,
-            "webchat_consent": {"given": consent, "at": utcnow().isoformat(), "inbox_id": str(inbox.id)},
-        }
+        # The pre-chat checkbox is the visitor's agreement to have this support chat
+        # processed; it becomes a consent record like any other capture point, so the
+        # privacy register and exports show it with its time and source.
+        await record_consent(
+            session,
+            workspace_id=inbox.workspace_id,
+            contact_id=contact.id,
+            purpose="support",
+            channel=CHANNEL,
+            granted=consent,
+            source=f"webchat_prechat:{inbox.id}",
+        )
 
 
 def external_id(visitor_id: str, client_message_id: str) -> str:

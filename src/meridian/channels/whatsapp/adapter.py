@@ -14,6 +14,8 @@ from meridian.channels.base import (
     HandshakeResponse,
     OutboundMessage,
     ParsedWebhook,
+    Rate,
+    RateLimit,
     SendResult,
     WebhookRequest,
 )
@@ -31,6 +33,8 @@ class WhatsAppConfig(BaseModel):
     app_secret: str = Field(min_length=1)
     verify_token: str = Field(min_length=1)
     api_base_url: HttpUrl = HttpUrl("https://graph.facebook.com/v21.0")
+    # The WhatsApp Business Account id: needed only to sync message templates.
+    waba_id: str | None = Field(default=None, min_length=1, pattern=r"^\d+$")
 
     @property
     def base(self) -> str:
@@ -56,6 +60,12 @@ class WhatsAppChannel:
     secret_keys: ClassVar[frozenset[str]] = frozenset({"access_token", "app_secret", "verify_token"})
     reply_window: ClassVar[timedelta | None] = timedelta(hours=24)
     receives_webhooks: ClassVar[bool] = True
+    # Cloud API "Throughput": 80 messages per second per business number (error 130429);
+    # "pair rate limit": about one message per 6 s to the same user sustained, short bursts
+    # allowed (error 131056). Ten in a row covers an agent's quick follow-ups.
+    rate_limit: ClassVar[RateLimit | None] = RateLimit(
+        per_inbox=Rate(80, burst=80), per_recipient=Rate(1 / 6, burst=10)
+    )
 
     def handshake(self, config: Mapping[str, Any], request: WebhookRequest) -> HandshakeResponse:
         return handshake(config.get("verify_token"), request)

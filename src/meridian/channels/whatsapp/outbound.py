@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from meridian.channels.base import DeliveryError, OutboundAttachment, OutboundMessage
-from meridian.channels.meta.text import split_text
+from meridian.channels.text import one_per_char, split_text
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -64,7 +64,7 @@ def message_payloads(message: OutboundMessage) -> list[dict[str, Any]]:
         # Caption and media arrive as one bubble, as the agent wrote them.
         caption, text = text, ""
     if text:
-        for piece in split_text(text, TEXT_LIMIT):
+        for piece in split_text(text, TEXT_LIMIT, one_per_char):
             payloads.append(_envelope(to, "text", {"body": piece}))
     for index, attachment in enumerate(message.attachments):
         kind = media_kind(attachment)

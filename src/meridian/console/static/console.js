@@ -20,8 +20,62 @@
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
   }
 
+  function composer(mode) {
+    var form = document.querySelector("form.composer");
+    var body = document.getElementById("composer-body");
+    if (!form || !body) { return false; }
+    form.setAttribute("data-mode", mode);
+    var label = form.querySelector('button[name="kind"][value="' + mode + '"]');
+    form.querySelectorAll('button[name="kind"]').forEach(function (b) {
+      b.classList.toggle("current-mode", b === label);
+    });
+    body.focus();
+    return true;
+  }
+
+  function shortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (!dialog || typeof dialog.showModal !== "function") { return false; }
+    if (dialog.open) { dialog.close(); } else { dialog.showModal(); }
+    return true;
+  }
+
+  // Conversation shortcuts: r reply, n note, e resolve, a assign; "?" everywhere.
+  var actions = {
+    "r": function () { return composer("reply"); },
+    "n": function () { return composer("note"); },
+    "e": function () {
+      var form = document.getElementById("resolve-form");
+      var button = form && form.querySelector("button");
+      if (!form || (button && button.disabled)) { return false; }
+      form.requestSubmit();
+      return true;
+    },
+    "a": function () {
+      var control = document.getElementById("assignee");
+      if (!control) { return false; }
+      control.focus();
+      return true;
+    },
+    "?": shortcuts
+  };
+
+  // Ctrl/Cmd+Enter in the composer sends in the chosen mode (reply unless "n" chose note).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) { return; }
+    if (!event.target || event.target.id !== "composer-body") { return; }
+    var form = event.target.form;
+    var mode = form.getAttribute("data-mode") || "reply";
+    var button = form.querySelector('button[name="kind"][value="' + mode + '"]');
+    if (button) { form.requestSubmit(button); event.preventDefault(); }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    if (Object.prototype.hasOwnProperty.call(actions, event.key)) {
+      if (actions[event.key]()) { event.preventDefault(); }
+      return;
+    }
     if (event.key !== "j" && event.key !== "k") { return; }
     var list = items();
     if (!list.length) { return; }
@@ -45,6 +99,134 @@ document.addEventListener("htmx:afterRequest", function (event) {
   var form = event.detail.elt;
   if (!event.detail.successful || !form || !form.matches || !form.matches("form[data-reset-on-success]")) { return; }
   form.reset();
+  form.removeAttribute("data-mode");
   var preview = document.getElementById("translation-preview");
   if (preview) { preview.replaceChildren(); }
 });
+
+// The composer's pickers: "/" plus a shortcut asks the server for canned responses (rendered
+// in the customer's language), "@" plus a name for colleagues to mention. Enter or a click
+// puts the choice in place of the typed token. Suggested articles' "insert link" too.
+(function () {
+  "use strict";
+  var PICKERS = [
+    { pattern: /(^|\s)\/([\w.-]*)$/, box: "canned-picker", url: function (body) { return body.getAttribute("data-canned-url"); },
+      option: ".canned-option", value: "data-body" },
+    { pattern: /(^|\s)@([^\s@]*)$/, box: "mention-picker",
+      url: function () { var box = document.getElementById("mention-picker"); return box && box.getAttribute("data-mention-url"); },
+      option: ".mention-option", value: "data-insert" }
+  ];
+  var pending = null;
+
+  function active(body) {
+    var before = body.value.slice(0, body.selectionStart);
+    for (var i = 0; i < PICKERS.length; i++) {
+      var match = PICKERS[i].pattern.exec(before);
+      if (match) {
+        return { picker: PICKERS[i], start: body.selectionStart - match[2].length - 1, query: match[2] };
+      }
+    }
+    return null;
+  }
+
+  function clearAll() {
+    PICKERS.forEach(function (p) {
+      var box = document.getElementById(p.box);
+      if (box) { box.replaceChildren(); }
+    });
+  }
+
+  function insertAtToken(body, text) {
+    var found = active(body);
+    var start = found ? found.start : body.selectionStart;
+    var end = body.selectionStart;
+    body.value = body.value.slice(0, start) + text + body.value.slice(end);
+    var caret = start + text.length;
+    body.setSelectionRange(caret, caret);
+    clearAll();
+    body.focus();
+  }
+
+  document.addEventListener("input", function (event) {
+    var body = event.target;
+    if (!body || body.id !== "composer-body") { return; }
+    var found = active(body);
+    clearAll();
+    if (!found) { return; }
+    var base = found.picker.url(body);
+    if (!base) { return; }
+    if (pending) { pending.abort(); }
+    pending = new AbortController();
+    fetch(base + "?q=" + encodeURIComponent(found.query),
+      { credentials: "same-origin", signal: pending.signal, headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        var box = document.getElementById(found.picker.box);
+        var now = active(body);
+        if (!box || !now || now.picker !== found.picker) { return; }
+        // Server-rendered and escaped by Jinja; parsed inertly, then moved in.
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        box.replaceChildren.apply(box, Array.prototype.slice.call(doc.body.childNodes));
+      })
+      .catch(function () { /* superseded by a newer keystroke */ });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var body = event.target;
+    if (!body || body.id !== "composer-body" || event.key !== "Enter") { return; }
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
+    var found = active(body);
+    if (!found) { return; }
+    var first = document.querySelector("#" + found.picker.box + " " + found.picker.option);
+    if (!first) { return; }
+    event.preventDefault();
+    insertAtToken(body, first.getAttribute(found.picker.value));
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest(".canned-option, .mention-option, .insert-link");
+    if (!target) { return; }
+    var body = document.getElementById("composer-body");
+    if (!body) { return; }
+    if (target.classList.contains("insert-link")) {
+      var pos = body.selectionStart;
+      var url = target.getAttribute("data-insert");
+      var sep = pos > 0 && !/\s$/.test(body.value.slice(0, pos)) ? " " : "";
+      body.value = body.value.slice(0, pos) + sep + url + body.value.slice(body.selectionEnd);
+      body.setSelectionRange(pos + sep.length + url.length, pos + sep.length + url.length);
+      body.focus();
+      return;
+    }
+    insertAtToken(body, target.getAttribute(target.classList.contains("canned-option") ? "data-body" : "data-insert"));
+  });
+})();
+
+// Collision notice: tell the server this agent has the conversation open (every 10 s) and
+// when they type (at most every 3 s); say goodbye on leaving. Others see it over SSE.
+(function () {
+  "use strict";
+  var page = document.querySelector(".conversation[data-conversation-id]");
+  if (!page) { return; }
+  var url = "/conversations/" + page.getAttribute("data-conversation-id") + "/presence";
+  var tokenField = document.querySelector('form.composer input[name="csrf_token"]');
+  var token = tokenField ? tokenField.value : "";
+  var lastTyping = 0;
+
+  function ping(state) {
+    var form = new FormData();
+    form.append("state", state);
+    form.append("csrf_token", token);
+    if (state === "left" && navigator.sendBeacon) { navigator.sendBeacon(url, form); return; }
+    fetch(url, { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRF-Token": token } })
+      .catch(function () { /* next ping will tell */ });
+  }
+
+  ping("viewing");
+  setInterval(function () { if (!document.hidden) { ping("viewing"); } }, 10000);
+  document.addEventListener("input", function (event) {
+    if (!event.target || event.target.id !== "composer-body") { return; }
+    var now = Date.now();
+    if (now - lastTyping > 3000) { lastTyping = now; ping("typing"); }
+  });
+  window.addEventListener("pagehide", function () { ping("left"); });
+})();

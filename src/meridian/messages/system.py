@@ -1,5 +1,7 @@
-"""Messages written by the system (notices, handoff notes, automation replies) rather than
-typed by an agent: the same rows, vault content, outbox and events as an agent's reply."""
+"""Messages written by the system rather than typed by an agent: expected-reply-time
+notices, handoff notes, automation replies, CSAT surveys. One action for all of them,
+so they get the same rows, vault content, outbox and events as an agent's reply, and
+the same rules about when a reply may go out at all."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def can_reply(inbox: Inbox, conversation: Conversation, contact: Contact) -> boo
     return last is not None and utcnow() - last <= window
 
 
-async def post_message(
+async def post_system_message(
     session: AsyncSession,
     *,
     conversation: Conversation,
