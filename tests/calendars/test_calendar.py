@@ -161,9 +161,7 @@ def test_touching_intervals_merge_so_closing_is_the_real_end() -> None:
 def test_twenty_four_hour_day() -> None:
     cal = BusinessCalendar("Asia/Shanghai", {"mon": [["00:00", "24:00"]]})
     monday = datetime(2026, 6, 15, tzinfo=SHANGHAI)
-    assert cal.working_seconds_between(monday - timedelta(days=1), monday + timedelta(days=2)) == (
-        86400
-    )
+    assert cal.working_seconds_between(monday - timedelta(days=1), monday + timedelta(days=2)) == (86400)
     assert cal.next_closing(monday) == utc(2026, 6, 15, 16)
 
 
@@ -192,9 +190,7 @@ def test_hours_around_the_clock_never_close() -> None:
     all_week = {day: [["00:00", "24:00"]] for day in (*WEEKDAYS, "sat", "sun")}
     assert BusinessCalendar("Europe/Berlin", all_week).next_closing(utc(2026, 6, 1)) is None
     # Day and night shifts that hand over to each other, crossing midnight.
-    night_shifts = {
-        day: [["18:00", "06:00"], ["06:00", "18:00"]] for day in (*WEEKDAYS, "sat", "sun")
-    }
+    night_shifts = {day: [["18:00", "06:00"], ["06:00", "18:00"]] for day in (*WEEKDAYS, "sat", "sun")}
     assert BusinessCalendar("UTC", night_shifts).next_closing(utc(2026, 6, 1)) is None
     # A closed day long past leaves nothing that could close the calendar again.
     old = BusinessCalendar("Europe/Berlin", all_week, {"closed": ["2020-01-01"]})

@@ -56,9 +56,7 @@ def test_absent_business_hours_and_holidays_are_none() -> None:
         ([["09:00", "17:00"]], (), "valid dictionary"),
     ],
 )
-def test_bad_business_hours_name_the_problem(
-    raw: object, loc: tuple[Any, ...], message: str
-) -> None:
+def test_bad_business_hours_name_the_problem(raw: object, loc: tuple[Any, ...], message: str) -> None:
     with pytest.raises(ValidationError) as exc:
         validate_business_hours(raw)
     error_loc, error_msg = only_error(exc)

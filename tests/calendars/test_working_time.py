@@ -87,9 +87,7 @@ def test_working_seconds_undo_add_working_time(name: str, start: datetime, secon
 @pytest.mark.parametrize("name", CALENDARS)
 @settings(max_examples=60, deadline=None)
 @given(start=instants, span=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)))
-def test_add_working_time_undoes_working_seconds(
-    name: str, start: datetime, span: timedelta
-) -> None:
+def test_add_working_time_undoes_working_seconds(name: str, start: datetime, span: timedelta) -> None:
     cal = CALENDARS[name]
     end = start + span
     due = cal.add_working_time(start, cal.working_seconds_between(start, end))

@@ -153,9 +153,7 @@ async def test_sends_through_the_linked_page(server: VendorServer, http: httpx.A
         ScriptedResponse(200, {"recipient_id": IGSID, "message_id": "aWdfZAG1second"}),
     )
     photo = OutboundAttachment("p.png", "image/png", "https://files.example/p.png")
-    result = await channel.send(
-        server_config(server), outbound(IGSID, "Yes!", attachments=(photo,)), http
-    )
+    result = await channel.send(server_config(server), outbound(IGSID, "Yes!", attachments=(photo,)), http)
     assert result.external_id is not None and result.external_id.startswith("aWdfZAG1faXRl")
     text, image = server.requests_to(MESSAGES_PATH)
     assert text.query == {"access_token": ["EAAPage-ig-token"]}
@@ -169,12 +167,8 @@ async def test_sends_through_the_linked_page(server: VendorServer, http: httpx.A
     }
 
 
-async def test_text_is_split_at_1000_utf8_bytes(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
-    server.script(
-        MESSAGES_PATH, *(ScriptedResponse(200, {"message_id": f"ig_{n}"}) for n in (1, 2))
-    )
+async def test_text_is_split_at_1000_utf8_bytes(server: VendorServer, http: httpx.AsyncClient) -> None:
+    server.script(MESSAGES_PATH, *(ScriptedResponse(200, {"message_id": f"ig_{n}"}) for n in (1, 2)))
     text = "ご注文の商品は明日発送されます。" * 40  # 640 characters, 1920 UTF-8 bytes
     result = await channel.send(server_config(server), outbound(IGSID, text), http)
     pieces = [r.json()["message"]["text"] for r in server.requests_to(MESSAGES_PATH)]

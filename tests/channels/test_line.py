@@ -211,9 +211,7 @@ def test_parse_media_events() -> None:
 
 
 def test_parse_location_and_sticker() -> None:
-    location, sticker = ADAPTER.parse(
-        {}, signed(load_fixture("line", "location_sticker.json"))
-    ).messages
+    location, sticker = ADAPTER.parse({}, signed(load_fixture("line", "location_sticker.json"))).messages
     assert location.content_type == "location"
     assert location.body.startswith("my location, 1-3 Kioicho")
     assert location.meta["latitude"] == 35.67966
@@ -239,6 +237,9 @@ def test_non_message_events_are_ignored_with_reasons() -> None:
         b'{"destination": "x", "events": [42, {"type": "message"}]}',
         b'{"destination": "x", "events": [{"type": "message", "message": {"type": "text"},'
         b' "source": {"type": "group", "groupId": "C1"}}]}',
+        # Found by the webhook fuzz: a list where LINE documents a string.
+        b'{"events": [{"type": "message", "source": {"type": "user", "userId": "U4"},'
+        b' "message": {"type": []}}]}',
     ],
 )
 def test_odd_bodies_are_ignored_not_raised(body: bytes) -> None:
@@ -261,9 +262,7 @@ async def test_fresh_reply_token_replies(line: Line, http: httpx.AsyncClient) ->
     assert line.server.requests_to(line.path(PUSH)) == []
 
 
-@pytest.mark.parametrize(
-    "context", [token_context(timedelta(seconds=70)), {}, {"reply_token": "rt"}]
-)
+@pytest.mark.parametrize("context", [token_context(timedelta(seconds=70)), {}, {"reply_token": "rt"}])
 async def test_without_a_fresh_token_pushes(
     line: Line, http: httpx.AsyncClient, context: dict[str, str]
 ) -> None:
@@ -288,9 +287,7 @@ async def test_invalid_reply_token_falls_back_to_push(line: Line, http: httpx.As
     assert push.json()["messages"] == [{"type": "text", "text": "late"}]
 
 
-async def test_retry_key_is_stable_and_409_counts_as_sent(
-    line: Line, http: httpx.AsyncClient
-) -> None:
+async def test_retry_key_is_stable_and_409_counts_as_sent(line: Line, http: httpx.AsyncClient) -> None:
     key = "5f8e2a8e-1f0e-4d7e-9a51-0c1b2d3e4f50"
     line.server.script(
         line.path(PUSH),
@@ -310,9 +307,7 @@ async def test_retry_key_is_stable_and_409_counts_as_sent(
     assert first.headers["x-line-retry-key"] == second.headers["x-line-retry-key"] == key
 
 
-async def test_long_text_is_split_into_objects_and_batches(
-    line: Line, http: httpx.AsyncClient
-) -> None:
+async def test_long_text_is_split_into_objects_and_batches(line: Line, http: httpx.AsyncClient) -> None:
     line.server.script(line.path(REPLY), sent(["r1", "r2", "r3", "r4", "r5"]))
     line.server.script(line.path(PUSH), sent(["p1", "p2"]))
     body = ("x" * 999 + " ") * 35  # 35,000 characters: 7 text objects of at most 5,000
@@ -422,9 +417,7 @@ async def test_fetch_media_by_message_id(line: Line, http: httpx.AsyncClient) ->
     assert line.server.requests_to(path)[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
 
 
-async def test_fetch_media_from_external_provider_sends_no_token(
-    line: Line, http: httpx.AsyncClient
-) -> None:
+async def test_fetch_media_from_external_provider_sends_no_token(line: Line, http: httpx.AsyncClient) -> None:
     line.server.script(
         line.path("/ext/original.mp4"), ScriptedResponse(200, b"mp4", {"content-type": "video/mp4"})
     )

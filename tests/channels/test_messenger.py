@@ -173,9 +173,7 @@ def test_unknown_shapes_are_ignored_not_raised(body: bytes) -> None:
 # --- sending ---------------------------------------------------------------------
 
 
-async def test_sends_text_with_the_page_token(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
+async def test_sends_text_with_the_page_token(server: VendorServer, http: httpx.AsyncClient) -> None:
     server.script(MESSAGES_PATH, ScriptedResponse(200, sample_send_response()))
     result = await channel.send(server_config(server), outbound(PSID), http)
     assert result.external_id == "AG5Hz2U..."
@@ -188,9 +186,7 @@ async def test_sends_text_with_the_page_token(
     }
 
 
-async def test_sends_attachments_after_the_text(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
+async def test_sends_attachments_after_the_text(server: VendorServer, http: httpx.AsyncClient) -> None:
     server.script(
         MESSAGES_PATH,
         ScriptedResponse(200, {"recipient_id": PSID, "message_id": "m_text"}),
@@ -214,9 +210,7 @@ async def test_sends_attachments_after_the_text(
 async def test_long_text_is_split_under_2000_characters(
     server: VendorServer, http: httpx.AsyncClient
 ) -> None:
-    server.script(
-        MESSAGES_PATH, *(ScriptedResponse(200, {"message_id": f"m_{n}"}) for n in (1, 2, 3))
-    )
+    server.script(MESSAGES_PATH, *(ScriptedResponse(200, {"message_id": f"m_{n}"}) for n in (1, 2, 3)))
     text = "\n".join(f"Line {i}: the quick brown fox jumps over the lazy dog." for i in range(90))
     result = await channel.send(server_config(server), outbound(PSID, text), http)
     pieces = [r.json()["message"]["text"] for r in server.requests_to(MESSAGES_PATH)]
@@ -262,12 +256,8 @@ async def test_connection_refused_is_transient(http: httpx.AsyncClient) -> None:
     assert caught.value.permanent is False
 
 
-async def test_fetch_media_downloads_the_cdn_url(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
-    server.script(
-        "/cdn/photo.png", ScriptedResponse(200, b"\x89PNG", {"content-type": "image/png"})
-    )
+async def test_fetch_media_downloads_the_cdn_url(server: VendorServer, http: httpx.AsyncClient) -> None:
+    server.script("/cdn/photo.png", ScriptedResponse(200, b"\x89PNG", {"content-type": "image/png"}))
     data, content_type = await channel.fetch_media(config(), f"{server.url}/cdn/photo.png", http)
     assert (data, content_type) == (b"\x89PNG", "image/png")
     [request] = server.requests_to("/cdn/photo.png")

@@ -88,9 +88,7 @@ def test_official_form_vector() -> None:
     config = {"auth_token": vector["auth_token"]}
     ADAPTER.authenticate(config, request(body, vector["signature"], vector["url"]))
     # Twilio may have signed the URL with the default port spelled out, or we may see it.
-    ADAPTER.authenticate(
-        config, request(body, vector["signature_if_url_has_explicit_443"], vector["url"])
-    )
+    ADAPTER.authenticate(config, request(body, vector["signature_if_url_has_explicit_443"], vector["url"]))
     with_port = vector["url"].replace("mycompany.com", "mycompany.com:443")
     ADAPTER.authenticate(config, request(body, vector["signature"], with_port))
     with pytest.raises(WebhookAuthError):
@@ -120,9 +118,7 @@ def test_request_validator_and_we_agree(params: dict[str, str], url: str) -> Non
     ours = sign(AUTH_TOKEN, url, params)
     assert validator.validate(url, params, ours)
     theirs = validator.compute_signature(url, params)
-    ADAPTER.authenticate(
-        {"auth_token": AUTH_TOKEN}, request(urlencode(params).encode(), theirs, url)
-    )
+    ADAPTER.authenticate({"auth_token": AUTH_TOKEN}, request(urlencode(params).encode(), theirs, url))
 
 
 @pytest.mark.parametrize("signature", [None, "", "bm90IGl0", sign("other", URL, {"Body": "x"})])
@@ -139,9 +135,7 @@ def test_signature_for_another_url_is_rejected() -> None:
     params = fixture_form("inbound_sms.json")
     signature = sign(AUTH_TOKEN, URL.replace("inbox-1", "inbox-2"), params)
     with pytest.raises(WebhookAuthError):
-        ADAPTER.authenticate(
-            {"auth_token": AUTH_TOKEN}, request(urlencode(params).encode(), signature)
-        )
+        ADAPTER.authenticate({"auth_token": AUTH_TOKEN}, request(urlencode(params).encode(), signature))
 
 
 def test_config_validation() -> None:
@@ -172,11 +166,7 @@ def test_parse_inbound_mms() -> None:
     [message] = ADAPTER.parse({}, form_request(fixture_form("inbound_mms.json"))).messages
     assert message.content_type == "image"
     photo, pdf = message.attachments
-    assert (
-        photo.content_type == "image/jpeg"
-        and photo.media_ref
-        and photo.media_ref.endswith("/ME111")
-    )
+    assert photo.content_type == "image/jpeg" and photo.media_ref and photo.media_ref.endswith("/ME111")
     assert pdf.content_type == "application/pdf" and pdf.filename.endswith(".pdf")
 
 
@@ -263,17 +253,13 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def created(sid: str) -> ScriptedResponse:
-    return ScriptedResponse(
-        201, {**json.loads(load_fixture("sms", "message_created.json")), "sid": sid}
-    )
+    return ScriptedResponse(201, {**json.loads(load_fixture("sms", "message_created.json")), "sid": sid})
 
 
 async def test_send_shape(account: Account, http: httpx.AsyncClient) -> None:
     account.server.script(account.messages, created("SM4c0e8ae6ade43cb3c0ce4525424e7070"))
     context = {"status_callback": "https://meridian.example/webhooks/sms/inbox-1"}
-    result = await ADAPTER.send(
-        account.config, outbound("Thanks, we are on it", reply_context=context), http
-    )
+    result = await ADAPTER.send(account.config, outbound("Thanks, we are on it", reply_context=context), http)
     assert result.external_id == "SM4c0e8ae6ade43cb3c0ce4525424e7070"
     [sent] = account.server.requests_to(account.messages)
     basic = base64.b64encode(f"{account.sid}:{AUTH_TOKEN}".encode()).decode()
@@ -371,9 +357,7 @@ async def test_fetch_media_follows_redirect_with_credentials_only_for_twilio(
 ) -> None:
     media = f"/2010-04-01/Accounts/{account.sid}/Messages/MM1/Media/ME1"
     stored = f"/storage/{account.sid}/ME1"
-    account.server.script(
-        media, ScriptedResponse(307, b"", {"location": account.server.url + stored})
-    )
+    account.server.script(media, ScriptedResponse(307, b"", {"location": account.server.url + stored}))
     account.server.script(stored, ScriptedResponse(200, b"PNGDATA", {"content-type": "image/png"}))
     data, content_type = await fetch_media(account.config, account.server.url + media, http)
     assert (data, content_type) == (b"PNGDATA", "image/png")

@@ -167,9 +167,7 @@ def test_parse_verbatim_sample() -> None:
         ("sticker.json", "sticker", "👍", "application/x-tgsticker", "CAACAgIAAxkBAAIBsticker"),
     ],
 )
-def test_parse_media_messages(
-    fixture: str, content_type: str, body: str, mime: str, media_ref: str
-) -> None:
+def test_parse_media_messages(fixture: str, content_type: str, body: str, mime: str, media_ref: str) -> None:
     [message] = ADAPTER.parse(config("x"), request(load_fixture("telegram", fixture))).messages
     assert message.content_type == content_type
     assert message.body == body
@@ -179,9 +177,7 @@ def test_parse_media_messages(
 
 
 def test_parse_photo_takes_locale_and_filename() -> None:
-    [message] = ADAPTER.parse(
-        config("x"), request(load_fixture("telegram", "photo_caption.json"))
-    ).messages
+    [message] = ADAPTER.parse(config("x"), request(load_fixture("telegram", "photo_caption.json"))).messages
     assert message.contact.locale == "de"
     assert message.attachments[0].size == 98765
     doc = ADAPTER.parse(config("x"), request(load_fixture("telegram", "document.json"))).messages[0]
@@ -189,9 +185,7 @@ def test_parse_photo_takes_locale_and_filename() -> None:
 
 
 def test_parse_location_and_contact() -> None:
-    [location] = ADAPTER.parse(
-        config("x"), request(load_fixture("telegram", "location.json"))
-    ).messages
+    [location] = ADAPTER.parse(config("x"), request(load_fixture("telegram", "location.json"))).messages
     assert location.content_type == "location"
     assert (location.meta["latitude"], location.meta["longitude"]) == (52.520008, 13.404954)
     assert "52.520008" in location.body
@@ -389,9 +383,7 @@ async def test_register_webhook(bot: Bot, http: httpx.AsyncClient) -> None:
     assert sent.json()["url"] == "https://meridian.example/webhooks/telegram/1"
     assert sent.json()["secret_token"] == SECRET
     with pytest.raises(DeliveryError):
-        await register_webhook(
-            {"bot_token": bot.token, "api_base_url": bot.server.url}, "https://x", http
-        )
+        await register_webhook({"bot_token": bot.token, "api_base_url": bot.server.url}, "https://x", http)
 
 
 @pytest.mark.parametrize(

@@ -184,9 +184,7 @@ def test_template_button_reply_uses_the_button_text() -> None:
     ("name", "reason"),
     [("reaction.json", "reaction 👍"), ("unsupported.json", "Message type unknown")],
 )
-def test_reactions_and_unsupported_messages_are_ignored_with_a_reason(
-    name: str, reason: str
-) -> None:
+def test_reactions_and_unsupported_messages_are_ignored_with_a_reason(name: str, reason: str) -> None:
     parsed = parse(fixture(name))
     assert parsed.messages == [] and parsed.statuses == []
     [ignored] = parsed.ignored
@@ -233,6 +231,10 @@ def test_changes_for_another_phone_number_are_ignored() -> None:
         b'{"object": "whatsapp_business_account", "entry": "nope"}',
         b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]}',
         fixture("malformed.json"),
+        # Found by the webhook fuzz: a number where Meta documents an object.
+        b'{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages",'
+        b' "value": {"metadata": {"phone_number_id": "106540352242922"},'
+        b' "contacts": [{"profile": 1}]}}]}]}',
     ],
 )
 def test_unknown_shapes_are_ignored_not_raised(body: bytes) -> None:
@@ -244,9 +246,7 @@ def test_unknown_shapes_are_ignored_not_raised(body: bytes) -> None:
 # --- sending ---------------------------------------------------------------------
 
 
-async def test_sends_text_in_the_documented_shape(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
+async def test_sends_text_in_the_documented_shape(server: VendorServer, http: httpx.AsyncClient) -> None:
     server.script(MESSAGES_PATH, ScriptedResponse(200, fixture_json("send_response.json")))
     result = await channel.send(server_config(server), outbound("16505551234"), http)
     assert result.external_id == "wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
@@ -263,9 +263,7 @@ async def test_sends_text_in_the_documented_shape(
     }
 
 
-async def test_sends_a_template_when_given_one(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
+async def test_sends_a_template_when_given_one(server: VendorServer, http: httpx.AsyncClient) -> None:
     server.script(MESSAGES_PATH, ScriptedResponse(200, fixture_json("send_response.json")))
     template = {
         "name": "order_update",
@@ -398,9 +396,7 @@ async def test_connection_refused_is_transient(http: httpx.AsyncClient) -> None:
     assert caught.value.permanent is False
 
 
-async def test_failure_after_a_sent_part_says_so(
-    server: VendorServer, http: httpx.AsyncClient
-) -> None:
+async def test_failure_after_a_sent_part_says_so(server: VendorServer, http: httpx.AsyncClient) -> None:
     server.script(
         MESSAGES_PATH,
         ScriptedResponse(200, {"messages": [{"id": "wamid.1"}]}),

@@ -188,8 +188,16 @@ def _check_signed(channel: Channel, body: bytes) -> None:
         assert isinstance(message.contact.identifier, str) and message.contact.identifier
 
 
-# MERIDIAN_FUZZ_EXAMPLES raises the count for a longer hunt (e.g. 5000 before a release).
-_fuzz = settings(max_examples=int(os.environ.get("MERIDIAN_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# MERIDIAN_FUZZ_EXAMPLES runs a longer, randomized hunt (e.g. 3000 before a release);
+# the normal suite replays the same derandomized examples so CI never fails on a new
+# random draw: what a hunt finds becomes a fixed regression case in tests/channels.
+_HUNT = os.environ.get("MERIDIAN_FUZZ_EXAMPLES")
+_fuzz = settings(
+    max_examples=int(_HUNT or "40"),
+    derandomize=_HUNT is None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @pytest.mark.parametrize("channel", CHANNELS, ids=lambda c: c.kind)

@@ -136,9 +136,7 @@ async def update_contact(
                 sealed[field] = seal_json(key, value or {}, aad=aad)
             else:
                 sealed[field] = seal_text(key, None if value is None else str(value), aad=aad)
-        await db.execute(
-            update(VaultContact).where(VaultContact.contact_id == contact_id).values(**sealed)
-        )
+        await db.execute(update(VaultContact).where(VaultContact.contact_id == contact_id).values(**sealed))
 
 
 async def get_contacts(
@@ -162,8 +160,7 @@ async def get_contacts(
             for row in rows.scalars():
                 key, cid = live[row.contact_id], row.contact_id
                 name, email, phone = (
-                    open_text(key, getattr(row, f), aad=aad_for(f"contact.{f}", cid))
-                    for f in CONTACT_FIELDS
+                    open_text(key, getattr(row, f), aad=aad_for(f"contact.{f}", cid)) for f in CONTACT_FIELDS
                 )
                 extra = open_json(key, row.extra, aad=aad_for("contact.extra", cid)) or {}
                 out[cid] = ContactPII(name, email, phone, dict(extra))

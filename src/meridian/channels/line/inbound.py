@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from meridian.channels.base import InboundAttachment, InboundContact, InboundMessage, ParsedWebhook
+from meridian.channels.payload import text_or_none
 
 # Media the user sent is fetched later by message id; LINE re-encodes images to
 # JPEG, videos to MP4 and audio to M4A (reference, "Get content"), and the real
@@ -56,15 +57,14 @@ def _event(event: Mapping[str, Any]) -> InboundMessage | str:
     source = event.get("source")
     if not isinstance(message, dict) or not isinstance(source, dict):
         return "line message event without message or source"
-    user_id = source.get("userId")
+    user_id = text_or_none(source.get("userId"))
     if not user_id:
         return "line message event without source.userId"
     content = _content(message)
     if content is None:
         return f"line message type {message.get('type')!r} is not supported"
     body, content_type, attachments, extra = content
-    timestamp = event.get("timestamp")
-    sent_at = datetime.fromtimestamp(timestamp / 1000, UTC) if isinstance(timestamp, int) else None
+    sent_at = _millis(event.get("timestamp"))
     delivery = event.get("deliveryContext")
     redelivery = bool(delivery.get("isRedelivery")) if isinstance(delivery, dict) else False
     meta: dict[str, Any] = {
@@ -102,8 +102,8 @@ Content = tuple[str, str, list[InboundAttachment], dict[str, Any]]
 
 
 def _content(message: Mapping[str, Any]) -> Content | None:
-    kind = message.get("type")
-    message_id = str(message.get("id") or "")
+    kind = text_or_none(message.get("type"))
+    message_id = text_or_none(message.get("id")) or ""
     if kind == "text":
         return str(message.get("text") or ""), "text", [], {}
     if kind in _MEDIA or kind == "file":
@@ -119,7 +119,7 @@ def _content(message: Mapping[str, Any]) -> Content | None:
             # Content from another provider is not on LINE's content API, only at its URL.
             ref = str(provider.get("originalContentUrl") or message_id)
         attachment = InboundAttachment(
-            filename=filename, content_type=mime, media_ref=ref, size=message.get("fileSize")
+            filename=filename, content_type=mime, media_ref=ref, size=_size(message.get("fileSize"))
         )
         return "", "document" if kind == "file" else str(kind), [attachment], {}
     if kind == "location":
@@ -132,10 +132,23 @@ def _content(message: Mapping[str, Any]) -> Content | None:
         extra = {"packageId": message.get("packageId"), "stickerId": message.get("stickerId")}
         # Message stickers carry the words the user typed on them in "text".
         keywords = message.get("keywords")
-        body = message.get("text") or (
+        body = text_or_none(message.get("text")) or (
             f"[sticker: {', '.join(str(k) for k in keywords[:3])}]"
             if isinstance(keywords, list) and keywords
             else ""
         )
         return body or "[sticker]", "sticker", [], extra
     return None
+
+
+def _millis(value: Any) -> datetime | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None  # far outside the calendar: a bogus stamp, not a reason to drop the message
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -26,7 +26,8 @@ from meridian.channels.base import (
     ParsedWebhook,
     StatusUpdate,
 )
-from meridian.channels.meta.webhook import dict_items, load_payload
+from meridian.channels.meta.webhook import load_payload
+from meridian.channels.payload import dict_items
 
 # attachment type -> our content_type; "file" is any document.
 _MEDIA = {"image": "image", "video": "video", "audio": "audio", "file": "document"}

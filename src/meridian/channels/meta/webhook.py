@@ -69,10 +69,3 @@ def load_payload(body: bytes, expected_object: str) -> dict[str, Any] | str:
     if kind != expected_object:
         return f"webhook object {kind!r} is not {expected_object!r}"
     return payload
-
-
-def dict_items(value: Any) -> list[dict[str, Any]]:
-    """The dict elements of a JSON array; vendors' payloads are trusted for shape, not type."""
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]

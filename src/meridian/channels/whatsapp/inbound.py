@@ -21,7 +21,8 @@ from meridian.channels.base import (
     ParsedWebhook,
     StatusUpdate,
 )
-from meridian.channels.meta.webhook import dict_items, load_payload
+from meridian.channels.meta.webhook import load_payload
+from meridian.channels.payload import as_dict, dict_items, text_or_none
 
 _MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 _STATUSES = ("sent", "delivered", "read", "failed")
@@ -55,7 +56,7 @@ def _change(parsed: ParsedWebhook, change: Mapping[str, Any], phone_number_id: s
         parsed.ignored.append(f"change for phone_number_id {target or '(none)'}: another inbox's")
         return
     names = {
-        str(contact.get("wa_id")): (contact.get("profile") or {}).get("name")
+        str(contact.get("wa_id")): text_or_none(as_dict(contact.get("profile")).get("name"))
         for contact in dict_items(value.get("contacts"))
     }
     for message in dict_items(value.get("messages")):
@@ -83,7 +84,7 @@ def _timestamp(value: Any) -> datetime | None:
 
 def _error_text(error: Mapping[str, Any]) -> str:
     title = error.get("title") or error.get("message") or "unknown error"
-    details = (error.get("error_data") or {}).get("details")
+    details = as_dict(error.get("error_data")).get("details")
     return f"{title} - {details}" if details and details != title else str(title)
 
 
@@ -121,8 +122,7 @@ Content = tuple[str, tuple[InboundAttachment, ...], dict[str, Any]]
 
 
 def _content(message: Mapping[str, Any], kind: str) -> Content | str:
-    part = message.get(kind)
-    part = part if isinstance(part, dict) else {}
+    part = as_dict(message.get(kind))
     if kind == "text":
         return str(part.get("body") or ""), (), {}
     if kind in _MEDIA_TYPES:
