@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.routing.scenarios import AGENTS, LOADS, SCENARIOS, Scenario
 from tests.routing.support import TEAMS, WEEKDAYS_9_TO_6
 
+from meridian.bot.signals import classify
 from meridian.calendars import BusinessCalendar
 from meridian.routing.engine import AgentView, Decision, Need, TeamView, decide
 
@@ -49,6 +50,10 @@ def world(scenario: Scenario) -> tuple[Need, list[TeamView], list[AgentView]]:
             id=ident(name),
             name=name,
             languages=spec.languages,
+            proficiency=scenario.proficiency.get(name, {}),
+            channel_capacity=scenario.channel_capacity.get(name, {}),
+            # The scenarios' conversations and loads are all on an api inbox.
+            channel_loads={"api": loads.get(name, 0)},
             skills=frozenset(spec.skills),
             team_ids=frozenset({ident(spec.team)}),
             max_concurrent=spec.max_concurrent,
@@ -60,9 +65,17 @@ def world(scenario: Scenario) -> tuple[Need, list[TeamView], list[AgentView]]:
     skills = {t.removeprefix("skill:") for t in scenario.tags if t.startswith("skill:")}
     if scenario.asked_senior_before:
         skills.add("senior")
+    # The bot's intent, mapped to skills by the workspace (routing/service.py).
+    intent = classify(scenario.body).intent if scenario.body else None
+    notes: tuple[str, ...] = ()
+    if intent is not None and (wanted := set(scenario.intent_skills.get(intent, [])) - skills):
+        skills |= wanted
+        notes = (f"detected intent {intent}",)
     need = Need(
         language=scenario.language,
+        channel="api",
         skills=frozenset(skills),
+        notes=notes,
         sticky_agent_id=ident(scenario.last_agent) if scenario.last_agent else None,
     )
     return need, teams, agents

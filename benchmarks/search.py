@@ -4,9 +4,10 @@
 
 1. Message full text: ``GET /api/v1/conversations?q=`` as the API runs it
    (``conversations.service.list_conversations`` with ``q``, which asks
-   ``vault.service.search_conversations``: substring search on the trigram-indexed,
-   NFKC-casefolded ``vault_message_search``), as an admin, for words in Latin, CJK and
-   Arabic scripts, common and rare. Target p99 under 300 ms.
+   ``vault.service.search_conversations``: substring search on the trigram-indexed
+   (and, for CJK, bigram-indexed) NFKC-casefolded ``vault_message_search``), as an
+   admin, for words in Latin, CJK and Arabic scripts, common and rare. Target p99
+   under 300 ms.
 2. Knowledge base: ``kb.search.search`` (full text + trigrams for CJK + pgvector HNSW,
    fused) over ``--chunks`` published chunks, each question new to the embedder's cache,
    so the time includes embedding the question in-process (multilingual-e5-small).

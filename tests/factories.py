@@ -64,7 +64,7 @@ class Factory:
                 data=AgentCreate(
                     email=email,
                     name=fields.pop("name", "Agent"),
-                    role=role,  # type: ignore[arg-type]
+                    role=role,
                     password="password123",
                     **fields,
                 ),
@@ -93,7 +93,7 @@ class Factory:
                 principal=tenant.principal,
                 data=InboxCreate(
                     name=fields.pop("name", f"{channel} inbox"),
-                    channel=channel,  # type: ignore[arg-type]
+                    channel=channel,
                     config=fields.pop("config", {}),
                     **fields,
                 ),

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from meridian import __version__
 from meridian.agents.routes import router as agents_router
 from meridian.analytics.routes import router as analytics_router
+from meridian.attachments.routes import media_router
 from meridian.attachments.routes import router as attachments_router
 from meridian.audit.routes import router as audit_router
 from meridian.automations.routes import router as automations_router
@@ -23,6 +24,7 @@ from meridian.channels.webchat.routes import router as webchat_router
 from meridian.channels.whatsapp.routes import router as whatsapp_templates_router
 from meridian.config import get_settings
 from meridian.console.admin_routes import router as console_admin_router
+from meridian.console.errors import install_page_error_handler
 from meridian.console.routes import STATIC_DIR
 from meridian.console.routes import router as console_router
 from meridian.contacts.routes import router as contacts_router
@@ -45,8 +47,10 @@ from meridian.languages.service import start_warm_up
 from meridian.messages.routes import router as messages_router
 from meridian.ops import metrics
 from meridian.ops.routes import router as ops_router
+from meridian.privacy.consent_routes import public_router as unsubscribe_router
 from meridian.privacy.routes import router as privacy_router
 from meridian.residency.routes import router as residency_router
+from meridian.roles.routes import router as roles_router
 from meridian.security.middleware import install_security
 from meridian.sla.routes import router as sla_router
 from meridian.teams.routes import router as teams_router
@@ -70,6 +74,7 @@ API_ROUTERS: list[APIRouter] = [
     privacy_router,
     residency_router,
     audit_router,
+    roles_router,
     translation_router,
     canned_router,
     kb_router,
@@ -125,11 +130,14 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_page_error_handler(app)
     for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhook_router)
+    app.include_router(media_router)
     app.include_router(help_center_router)
     app.include_router(webchat_router)
+    app.include_router(unsubscribe_router)
     if demo:
         from meridian.demo.sandbox import router as sandbox_router
 

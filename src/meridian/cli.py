@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,9 @@ from meridian.audit.cli import audit_app
 from meridian.bot.cli import bot_app
 from meridian.config import get_settings
 from meridian.translation.cli import translate_app
+
+if TYPE_CHECKING:
+    from meridian.db.engine import Database
 
 app = typer.Typer(help="Meridian: customer service for companies that sell worldwide.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administration.", no_args_is_help=True)
@@ -92,7 +95,7 @@ def _graceful_server_class() -> type[Any]:
     return GracefulServer
 
 
-async def _serve(host: str, port: int, *, demo: bool = False) -> None:
+async def _serve(host: str, port: int, *, demo: bool = False, web_processes: int = 1) -> None:
     import uvicorn
 
     from meridian.app import create_app
@@ -114,16 +117,6 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
 
         info = await seed_demo(db)
         print_demo_banner(info, base_url=f"http://{host}:{port}")
-    server = _graceful_server_class()(
-        uvicorn.Config(
-            create_app(db=db, run_workers=True, demo=demo),
-            host=host,
-            port=port,
-            log_config=None,
-            timeout_graceful_shutdown=20,
-            proxy_headers=True,
-        )
-    )
     receivers = []
     from meridian.channels.email.service import smtp_receiver
 
@@ -139,21 +132,132 @@ async def _serve(host: str, port: int, *, demo: bool = False) -> None:
             extra={"host": host, "port": receiver.port},
         )
     try:
-        await server.serve()
+        if web_processes > 1:
+            await _serve_processes(db, host, port, web_processes)
+        else:
+            server = _graceful_server_class()(
+                uvicorn.Config(
+                    create_app(db=db, run_workers=True, demo=demo),
+                    host=host,
+                    port=port,
+                    log_config=None,
+                    timeout_graceful_shutdown=20,
+                    proxy_headers=True,
+                )
+            )
+            await server.serve()
     finally:
         for receiver in receivers:
             await receiver.stop()
         await db.dispose()
 
 
+async def _serve_processes(db: Database, host: str, port: int, count: int) -> None:
+    """``count`` web processes on one socket, the background workers here.
+
+    In one process, the event dispatcher (routing, SLA, analytics...) is one task among
+    the requests' tasks on one event loop: under inbound load it got a sliver of the
+    loop and fell minutes behind the 2xx. Here it has this process to itself, and the
+    requests have every core (docs/performance.md, "Ingestion")."""
+    import signal
+    import socket
+
+    from meridian.jobs.runtime import Workers
+    from meridian.ops.webprocs import WebProcesses
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    web = WebProcesses(count=count, fd=sock.fileno(), host=host, port=port)
+    workers = Workers(db, concurrency=get_settings().workers_concurrency)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    web.start()
+    log.info("serving", extra={"host": host, "port": port, "web_processes": count})
+    try:
+        await workers.start()
+        await stop.wait()
+    finally:
+        await web.stop()
+        await workers.stop()
+        sock.close()
+
+
+def _web_processes(option: int | None) -> int:
+    # One by default: every web process loads its own ~1 GB language detector, and on the
+    # 2-core benchmark machine more processes did not raise ingestion (docs/performance.md).
+    return max(1, option or get_settings().web_processes or 1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    web_processes: Annotated[
+        int | None,
+        typer.Option(
+            help="Web processes sharing the port (default: MERIDIAN_WEB_PROCESSES, else 1)."
+            " With more than one, the background workers run in serve's own process beside"
+            " them, and each process loads its own language models (about 1 GB each)."
+        ),
+    ] = None,
 ) -> None:
     """Apply migrations, then run the web app and the background workers."""
     _setup_logging()
-    asyncio.run(_serve(host, port))
+    asyncio.run(_serve(host, port, web_processes=_web_processes(web_processes)))
+
+
+async def _serve_web(fd: int, host: str, port: int) -> None:
+    import socket
+
+    import uvicorn
+
+    from meridian.app import create_app
+    from meridian.db.engine import make_database, set_database
+
+    settings = get_settings()
+    if "public_url" not in settings.model_fields_set:
+        settings.public_url = f"http://{host}:{port}"
+    # The parent migrated and (embedded mode) started PostgreSQL; this joins it.
+    db = make_database(_database_url())
+    set_database(db)
+    config = uvicorn.Config(
+        create_app(db=db, run_workers=False),
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+    )
+    try:
+        await _graceful_server_class()(config).serve(sockets=[socket.socket(fileno=fd)])
+    finally:
+        await db.dispose()
+
+
+@app.command("serve-web", hidden=True)
+def serve_web(
+    fd: Annotated[int, typer.Option()],
+    parent_pid: Annotated[int, typer.Option()],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """One extra web process of ``serve`` (started by it, never by hand)."""
+    from meridian.languages.detect import warm_up
+    from meridian.ops.webprocs import die_with_parent
+
+    die_with_parent(parent_pid)
+    _setup_logging()
+    # Models first, then accept: loading them holds the interpreter lock for seconds (for
+    # minutes on a busy machine), and connections this process accepted meanwhile would
+    # wait unanswered. Until it accepts, the other web processes take them.
+    try:
+        warm_up()
+    except Exception:
+        log.exception("language models could not be preloaded")
+    asyncio.run(_serve_web(fd, host, port))
 
 
 @app.command()

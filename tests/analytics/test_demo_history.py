@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from meridian.agents.models import AgentTeam
-from meridian.analytics.demo import seed_demo_history
+from meridian.analytics.demo import OPEN_HANDFUL, seed_demo_history
 from meridian.db.engine import Database
 from meridian.demo.seed import DEMO_WORKSPACE
 from tests.factories import Factory
@@ -31,6 +31,16 @@ async def test_demo_history_fills_every_measure(
     added = await seed_demo_history(db, tenant.workspace_id, days=14)
     assert 100 < added < 300
     assert await seed_demo_history(db, tenant.workspace_id) == 0, "seeded once"
+    # The history leaves a believable handful open, each with an owner, so the demo's own
+    # conversations lead the inbox views (Unassigned above all) instead of hundreds of old ones.
+    still_open = (
+        await client.get("/api/v1/conversations?status=open&limit=100", headers=tenant.headers)
+    ).json()["items"]
+    assert 1 <= len(still_open) <= OPEN_HANDFUL
+    assert all(c["assignee_id"] for c in still_open)
+    for status in ("pending", "snoozed"):
+        listed = await client.get(f"/api/v1/conversations?status={status}", headers=tenant.headers)
+        assert listed.json()["items"] == []
     report = (await client.get("/api/v1/analytics/overview?group_by=region", headers=tenant.headers)).json()
     totals = report["totals"]
     for name in (

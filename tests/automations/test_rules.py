@@ -262,3 +262,58 @@ async def test_rules_never_answer_a_robot(client: httpx.AsyncClient, db: Databas
         thread = await support.thread(db, arrival.conversation_id)
         assert [b for m, b in thread if m.direction == "outgoing"] == replies
         assert (await support.conversation(db, arrival.conversation_id)).tags == ["acked"]
+
+
+async def test_a_rule_sends_a_localized_canned_reply_rendered_for_the_customer(
+    client: httpx.AsyncClient, db: Database, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    ws = tenant.workspace_id
+    inbox = await support.api_inbox(db, ws)
+    canned = await client.post(
+        "/api/v1/canned-responses",
+        headers=tenant.headers,
+        json={
+            "shortcut": "ack",
+            "variants": {
+                "en": "Hi {{ contact.first_name }}, we got it ({{ 1234.5 | number }}).",
+                "pt": "Olá {{ contact.first_name }}, recebemos ({{ 1234.5 | number }}).",
+            },
+        },
+    )
+    assert canned.status_code == 201, canned.text
+    action = {"type": "send_reply", "canned_response_id": canned.json()["id"]}
+    refused = [
+        {**action, "canned_response_id": str(uuid.uuid4())},  # not in this workspace
+        {**action, "body": "and text too"},
+        {"type": "send_reply", "bodies": {"es": "Hola {{ contact.name"}},  # does not parse
+    ]
+    for bad in refused:
+        response = await client.post(
+            "/api/v1/automations",
+            headers=tenant.headers,
+            json={"name": "x", "event": "conversation.created", "actions": [bad]},
+        )
+        assert response.status_code == 422, (bad, response.text)
+    rule = await client.post(
+        "/api/v1/automations",
+        headers=tenant.headers,
+        json={"name": "Acknowledge", "event": "conversation.created", "actions": [action]},
+    )
+    assert rule.status_code == 201, rule.text
+    with time_machine.travel(MONDAY_NOON_BERLIN, tick=False):
+        brazilian = await support.incoming(db, inbox, identifier="ana", language="pt-BR")
+        swede = await support.incoming(
+            db, inbox, identifier="sven", language="sv", body="Hej, min beställning har inte kommit än."
+        )
+        await support.settle(db)
+    replies = {}
+    for arrived in (brazilian, swede):
+        thread = await support.thread(db, arrived.conversation_id)
+        replies[arrived.conversation_id] = [
+            (body, m.language) for m, body in thread if m.direction == "outgoing"
+        ]
+    # pt-BR -> the pt variant, numbers in Brazilian format; Swedish -> the workspace default.
+    assert replies[brazilian.conversation_id] == [("Olá Ana, recebemos (1.234,5).", "pt")]
+    # (English words, the customer's Swedish number format, as canned responses do.)
+    assert replies[swede.conversation_id] == [("Hi Sven, we got it (1\xa0234,5).", "en")]

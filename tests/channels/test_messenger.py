@@ -107,6 +107,14 @@ def test_attachments_are_urls_to_fetch() -> None:
     assert document.filename.endswith("order-4411.pdf")
 
 
+def test_shared_location_keeps_its_coordinates() -> None:
+    [message] = parse(load_fixture("messenger", "location.json")).messages
+    assert message.content_type == "location" and message.attachments == ()
+    assert message.body == "📍 Pinned Location (-23.561414, -46.655881)"
+    assert (message.meta["latitude"], message.meta["longitude"]) == (-23.561414, -46.655881)
+    assert message.meta["url"].startswith("https://l.facebook.com/")
+
+
 def test_echoes_are_dropped() -> None:
     parsed = parse(load_fixture("messenger", "echo.json"))
     assert parsed.messages == []

@@ -9,18 +9,24 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from meridian.channels.base import OutboundMessage
+from meridian.channels.webchat import availability as availability_module
 from meridian.channels.webchat.adapter import WebchatChannel, WebchatConfig
+from meridian.channels.webchat.files import MAX_FILE_BYTES
 from meridian.channels.webchat.tokens import VisitorClaims, issue_token
+from meridian.console.presence import ping
 from meridian.events.models import DomainEvent
 from meridian.languages.detect import warm_up
+from meridian.messages.models import Message
+from tests.channels.webchat_support import PDF, attach_to_message, png
 from tests.factories import Factory, Tenant
 from tests.support.live_server import live_server
 
@@ -349,7 +355,7 @@ async def test_thread_shows_incoming_and_replies_never_notes(
         ("outgoing", "Sorry! It ships today."),
     ]
     assert items[0]["client_message_id"] == "parcel-0001"
-    assert set(items[1]) == {"id", "direction", "body", "created_at", "client_message_id"}
+    assert set(items[1]) == {"id", "direction", "body", "created_at", "client_message_id", "attachments"}
 
 
 async def test_typing_reaches_agents_as_an_event(client: httpx.AsyncClient, factory: Factory) -> None:
@@ -399,6 +405,244 @@ async def test_widget_script_is_served_small_and_localized(client: httpx.AsyncCl
         block = re.search(rf"\b{lang}: \[(.*?)\]", table, re.S)
         assert block is not None, lang
         assert len(json.loads("[" + block.group(1) + "]")) == len(names), lang
+
+
+# --- files, both ways -------------------------------------------------------------
+
+
+async def _upload(
+    client: httpx.AsyncClient,
+    token: str,
+    *,
+    filename: str,
+    data: bytes,
+    content_type: str = "application/octet-stream",
+    client_id: str | None = None,
+    body: str | None = None,
+) -> httpx.Response:
+    form = {"client_message_id": client_id or uuid.uuid4().hex}
+    if body is not None:
+        form["body"] = body
+    return await client.post(
+        "/widget/api/attachments",
+        data=form,
+        files={"file": (filename, data, content_type)},
+        headers=_auth(token),
+    )
+
+
+async def test_visitor_sends_a_file_stored_like_any_inbound_attachment(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    inbox_id = await _inbox(factory, tenant)
+    visitor = await _visitor(client, inbox_id)
+    image = png()
+    sent = await _upload(
+        client,
+        visitor["token"],
+        filename="../../photo.png",
+        data=image,
+        client_id="photo-0001",
+        body="Broken",
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.headers["access-control-allow-origin"] == SHOP
+    again = await _upload(client, visitor["token"], filename="photo.png", data=image, client_id="photo-0001")
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+
+    # The agent sees it like a file from any channel, through the agent API.
+    conversation_id = sent.json()["conversation_id"]
+    messages = (
+        await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)
+    ).json()["items"]
+    assert len(messages) == 1
+    assert messages[0]["body"] == "Broken" and messages[0]["content_type"] == "image"
+    [agent_view] = messages[0]["attachments"]
+    assert (agent_view["filename"], agent_view["content_type"], agent_view["size"]) == (
+        "photo.png",
+        "image/png",
+        len(image),
+    )
+    assert (await client.get(agent_view["url"], headers=tenant.headers)).content == image
+
+    # The visitor reads it back with the visitor token, and only that.
+    [item] = (await client.get("/widget/api/messages", headers=_auth(visitor["token"]))).json()["items"]
+    [mine] = item["attachments"]
+    assert mine["inline"] is True and mine["url"] == f"/widget/api/attachments/{mine['id']}"
+    fetched = await client.get(mine["url"], headers=_auth(visitor["token"]))
+    assert fetched.status_code == 200 and fetched.content == image
+    assert fetched.headers["content-type"] == "image/png"
+    assert fetched.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in fetched.headers["content-security-policy"]
+    assert fetched.headers["access-control-allow-origin"] == SHOP
+    assert (await client.get(mine["url"], headers=tenant.headers)).status_code == 401
+    assert (await client.get(mine["url"])).status_code == 401
+    stranger = await _visitor(client, inbox_id)
+    assert (await client.get(mine["url"], headers=_auth(stranger["token"]))).status_code == 404
+    preflight = await client.options(
+        mine["url"], headers={"Origin": SHOP, "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 204 and "GET" in preflight.headers["access-control-allow-methods"]
+
+    # A file without a caption, and a document: a download, not a preview.
+    document = await _upload(client, visitor["token"], filename="Rechnung März.pdf", data=PDF)
+    assert document.status_code == 201, document.text
+    items = (await client.get("/widget/api/messages", headers=_auth(visitor["token"]))).json()["items"]
+    assert items[-1]["body"] == ""
+    assert [(f["filename"], f["content_type"], f["inline"]) for f in items[-1]["attachments"]] == [
+        ("Rechnung März.pdf", "application/pdf", False)
+    ]
+
+
+async def test_bad_files_get_a_clear_4xx_and_change_nothing(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    inbox_id = await _inbox(factory, tenant)
+    visitor = await _visitor(client, inbox_id)
+    token = visitor["token"]
+    cases = [
+        # HTML dressed as an image: the bytes decide, not the name or the claimed type.
+        (415, {"filename": "cat.png", "data": b"<script>alert(1)</script>", "content_type": "image/png"}),
+        (415, {"filename": "setup.exe", "data": b"MZ\x90\x00" + b"\x00" * 64}),
+        (415, {"filename": "notes.txt", "data": b"\xff\xfe\x00bad"}),
+        (413, {"filename": "big.png", "data": png() + b"\x00" * MAX_FILE_BYTES}),
+        (422, {"filename": "empty.pdf", "data": b""}),
+        (422, {"filename": "ok.pdf", "data": PDF, "client_id": "bad id!"}),
+    ]
+    for status, case in cases:
+        response = await _upload(client, token, **case)  # type: ignore[arg-type]
+        assert response.status_code == status, (case["filename"], response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.headers["access-control-allow-origin"] == SHOP
+    missing = await client.post(
+        "/widget/api/attachments", data={"client_message_id": "abcdefgh"}, headers=_auth(token)
+    )
+    assert missing.status_code == 422
+    unauthenticated = await client.post(
+        "/widget/api/attachments",
+        data={"client_message_id": "abcdefgh"},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+    )
+    assert unauthenticated.status_code == 401
+    assert (await client.get("/widget/api/messages", headers=_auth(token))).json() == {"items": []}
+    async with factory.db.session() as session:
+        assert (
+            await session.scalar(select(Message.id).where(Message.workspace_id == tenant.workspace_id))
+            is None
+        )
+
+
+async def test_agent_files_reach_the_visitor_and_note_files_never(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    inbox_id = await _inbox(factory, tenant)
+    visitor = await _visitor(client, inbox_id)
+    conversation_id = (await _say(client, visitor["token"], "Invoice please")).json()["conversation_id"]
+    posted = {}
+    for kind, body in (("reply", "Here it is"), ("note", "internal copy")):
+        response = await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"body": body, "private": kind == "note"},
+            headers=tenant.headers,
+        )
+        assert response.status_code == 201, response.text
+        posted[kind] = response.json()["id"]
+    reply_file = await attach_to_message(
+        factory, posted["reply"], filename="invoice 42.pdf", content_type="application/pdf", data=PDF
+    )
+    note_file = await attach_to_message(
+        factory, posted["note"], filename="secret.png", content_type="image/png", data=png()
+    )
+    # Even a "page" the agent attached is served as an opaque download, never rendered.
+    html_file = await attach_to_message(
+        factory, posted["reply"], filename="page.html", content_type="text/html", data=b"<script>x</script>"
+    )
+
+    items = (await client.get("/widget/api/messages", headers=_auth(visitor["token"]))).json()["items"]
+    assert [m["body"] for m in items] == ["Invoice please", "Here it is"]
+    files = items[1]["attachments"]
+    assert [(f["id"], f["filename"], f["inline"]) for f in files] == [
+        (reply_file, "invoice 42.pdf", False),
+        (html_file, "page.html", False),
+    ]
+    pdf = await client.get(files[0]["url"], headers=_auth(visitor["token"]))
+    assert pdf.status_code == 200 and pdf.content == PDF
+    assert pdf.headers["content-type"] == "application/octet-stream"
+    assert pdf.headers["content-disposition"].startswith("attachment;")
+    assert "invoice%2042.pdf" in pdf.headers["content-disposition"]
+    html = await client.get(files[1]["url"], headers=_auth(visitor["token"]))
+    assert html.headers["content-type"] == "application/octet-stream"
+    note = await client.get(f"/widget/api/attachments/{note_file}", headers=_auth(visitor["token"]))
+    assert note.status_code == 404
+
+
+# --- open, closed, expected reply ---------------------------------------------------
+
+
+async def test_session_says_when_the_owning_team_is_closed_and_opens(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    tokyo = ZoneInfo("Asia/Tokyo")
+    today = datetime.now(tokyo).date()
+    # Open around the clock except today and tomorrow (Tokyo time): closed now, opening
+    # at midnight the day after tomorrow, Tokyo time, whatever the test machine's clock.
+    closed_team = await factory.team(
+        tenant,
+        name="Tokyo",
+        timezone="Asia/Tokyo",
+        holidays={"closed": [today.isoformat(), (today + timedelta(days=1)).isoformat()]},
+    )
+    closed_inbox, _ = await factory.inbox(
+        tenant, "webchat", config={"allowed_origins": [SHOP], "reply_time": "hours"}, team_id=closed_team
+    )
+    closed = (await _visitor(client, closed_inbox))["availability"]
+    assert closed["open"] is False
+    opens_at = datetime.fromisoformat(closed["opens_at"])
+    assert opens_at == datetime.combine(today + timedelta(days=2), time(0), tokyo)
+    # While closed the widget says when, not how fast.
+    assert closed["reply_time"] is None
+
+    open_team = await factory.team(tenant, name="Always", timezone="Europe/Berlin")
+    open_inbox, _ = await factory.inbox(
+        tenant, "webchat", config={"allowed_origins": [SHOP], "reply_time": "hours"}, team_id=open_team
+    )
+    opened = (await _visitor(client, open_inbox))["availability"]
+    assert opened == {
+        "open": True,
+        "opens_at": None,
+        "closes_at": None,
+        "reply_time": "hours",
+        "expected_reply_seconds": None,
+    }
+
+
+async def test_expected_reply_time_is_measured_when_not_configured(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    inbox_id = await _inbox(factory, tenant)
+    first = (await _visitor(client, inbox_id))["availability"]
+    assert first["open"] is True and first["reply_time"] is None
+    for n in range(availability_module.MIN_SAMPLES):
+        visitor = await _visitor(client, inbox_id)
+        conversation_id = (await _say(client, visitor["token"], f"question {n}")).json()["conversation_id"]
+        reply = await client.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"body": "answer"},
+            headers=tenant.headers,
+        )
+        assert reply.status_code == 201
+    # The figure is cached per process (it was None while the loop ran); start afresh.
+    availability_module._measured.clear()
+    measured = (await _visitor(client, inbox_id))["availability"]
+    assert measured["reply_time"] == "minutes"
+    assert 0 <= measured["expected_reply_seconds"] < 60
+    assert availability_module.reply_bucket(2 * 3600) == "hours"
+    assert availability_module.reply_bucket(30 * 3600) == "day"
 
 
 # --- the stream, over real HTTP -------------------------------------------------
@@ -462,8 +706,15 @@ async def test_stream_delivers_agent_replies_and_nothing_else(
                 await _say(http, visitor["token"], "follow-up")
                 await reply(mine, "Here is your answer")
                 frame = await asyncio.wait_for(_frames(lines).__anext__(), 20)
+                # An agent typing in the visitor's conversation: a bare typing frame.
+                async with factory.db.session() as session:
+                    await ping(
+                        session, principal=tenant.principal, conversation_id=uuid.UUID(mine), state="typing"
+                    )
+                typing = await asyncio.wait_for(_frames(lines).__anext__(), 20)
             assert frame["event"] == "message"
             assert (frame["direction"], frame["body"]) == ("outgoing", "Here is your answer")
+            assert typing == {"typing": True, "event": "typing", "event_id": None}
 
             # Reconnecting with Last-Event-ID replays only what came after it.
             await reply(mine, "while you were away")

@@ -5,23 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from babel.dates import format_date
+from playwright.async_api import FilePayload, Page, async_playwright, expect
 
+from meridian.console.presence import ping
 from meridian.languages.detect import warm_up
-from tests.factories import Factory
+from tests.channels.webchat_support import PDF, attach_to_message, png
+from tests.factories import Factory, Tenant
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -167,6 +174,140 @@ async def _visit_in_arabic(browser: Any, shop: str) -> None:
     )
     assert direction == "rtl"
     await context.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
+async def test_visitor_offline_prechat_files_and_agent_typing(
+    database_url: str, factory: Factory, language_models: None
+) -> None:
+    """A German visitor in São Paulo, a Tokyo team closed today and tomorrow: the widget
+    says when it answers in German and São Paulo time, takes the pre-chat form, sends a
+    photo, shows the agent typing, then the agent's image and PDF."""
+    tenant = await factory.tenant()
+    tokyo = ZoneInfo("Asia/Tokyo")
+    today = datetime.now(tokyo).date()
+    with live_server(database_url) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+            team = await http.post(
+                "/api/v1/teams",
+                json={
+                    "name": "Tokyo",
+                    "timezone": "Asia/Tokyo",
+                    "holidays": {"closed": [str(today), str(today + timedelta(days=1))]},
+                },
+                headers=tenant.headers,
+            )
+            assert team.status_code == 201, team.text
+            html_holder: dict[str, str] = {}
+            with shop_page(html_holder) as shop:
+                created = await http.post(
+                    "/api/v1/inboxes",
+                    json={
+                        "name": "Shop chat",
+                        "channel": "webchat",
+                        "team_id": team.json()["id"],
+                        "config": {"allowed_origins": [shop], "prechat_form": True},
+                    },
+                    headers=tenant.headers,
+                )
+                assert created.status_code == 201, created.text
+                inbox = created.json()
+                html_holder["snippet"] = inbox["embed_snippet"].replace("http://testserver", base)
+                async with async_playwright() as pw:
+                    browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                    try:
+                        context = await browser.new_context(locale="de-DE", timezone_id="America/Sao_Paulo")
+                        page = await context.new_page()
+                        await page.goto(shop)
+                        await _offline_prechat_and_files(page, http, factory, tenant, inbox["id"], today)
+                    finally:
+                        await browser.close()
+
+
+async def _offline_prechat_and_files(
+    page: Page, http: httpx.AsyncClient, factory: Factory, tenant: Tenant, inbox_id: str, today: Any
+) -> None:
+    await page.get_by_role("button", name="Chatten Sie mit uns").click()
+    # Tokyo opens at midnight after tomorrow: noon the day before in São Paulo.
+    opening = datetime.combine(today + timedelta(days=2), time(0), ZoneInfo("Asia/Tokyo"))
+    local = opening.astimezone(ZoneInfo("America/Sao_Paulo"))
+    notice = page.get_by_text("Wir sind gerade offline – wir antworten bis")
+    await expect(notice).to_be_visible()
+    text = await notice.inner_text()
+    assert format_date(local.date(), "EEEE", locale="de") in text and f"{local:%H:%M}" in text, text
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "webchat-offline-prechat.png"))
+
+    # The pre-chat form comes first; consent is required.
+    await page.get_by_role("textbox", name="Name").fill("Jonas Weber")
+    await page.get_by_role("textbox", name="E-Mail").fill("jonas@example.com")
+    await page.get_by_role("checkbox").check()
+    await page.get_by_role("button", name="Chat starten").click()
+    box = page.get_by_role("textbox", name="Nachricht")
+    await expect(box).to_be_visible()
+
+    # A photo with a caption.
+    await box.fill("Das Paket ist beschädigt")
+    await page.locator("#meridian-chat input[type=file]").set_input_files(
+        files=[FilePayload(name="paket.png", mimeType="image/png", buffer=png(8, 8))]
+    )
+    await expect(page.get_by_role("img", name="paket.png")).to_be_visible()
+    conversation_id = await _conversation_id(http, inbox_id, tenant.headers)
+    for _ in range(100):
+        items = (
+            await http.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)
+        ).json()["items"]
+        if items and items[0]["attachments"]:
+            break
+        await asyncio.sleep(0.1)
+    assert items[0]["body"] == "Das Paket ist beschädigt"
+    assert [a["filename"] for a in items[0]["attachments"]] == ["paket.png"]
+    conversation = (await http.get(f"/api/v1/conversations/{conversation_id}", headers=tenant.headers)).json()
+    assert conversation["contact"]["name"] == "Jonas Weber"
+
+    # The agent types (the console's presence ping), then answers with two files.
+    async with factory.db.session() as session:
+        await ping(
+            session, principal=tenant.principal, conversation_id=uuid.UUID(conversation_id), state="typing"
+        )
+    typing = page.get_by_text("Ein Mitarbeiter schreibt…")
+    await expect(typing).to_be_visible(timeout=10_000)
+    reply = await http.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"body": "Bitte senden Sie uns dieses Formular"},
+        headers=tenant.headers,
+    )
+    assert reply.status_code == 201
+    await expect(page.get_by_text("Bitte senden Sie uns dieses Formular")).to_be_visible(timeout=10_000)
+    await expect(typing).to_be_hidden()
+    await attach_to_message(
+        factory, reply.json()["id"], filename="formular.pdf", content_type="application/pdf", data=PDF
+    )
+    await attach_to_message(
+        factory, reply.json()["id"], filename="beispiel.png", content_type="image/png", data=png(6, 6)
+    )
+    image = page.get_by_role("img", name="beispiel.png")
+    await expect(image).to_be_visible(timeout=10_000)
+    # Fetched with the visitor token and really decoded by the browser.
+    await page.wait_for_function(
+        "document.getElementById('meridian-chat').shadowRoot"
+        ".querySelector('img[alt=\"beispiel.png\"]')?.naturalWidth === 6",
+        timeout=10_000,
+    )
+    link = page.get_by_role("link", name="formular.pdf")
+    async with page.expect_download() as download_info:
+        await link.click()
+    download = await download_info.value
+    assert download.suggested_filename == "formular.pdf"
+    saved = await download.path()
+    assert await asyncio.to_thread(Path(saved).read_bytes) == PDF
+    await page.screenshot(path=str(ARTIFACTS / "webchat-files.png"))
+
+    # After a reload the thread comes back with its files.
+    await page.reload()
+    await expect(page.get_by_role("img", name="beispiel.png")).to_be_visible(timeout=10_000)
+    await expect(page.get_by_role("img", name="paket.png")).to_be_visible()
+    await expect(page.get_by_role("link", name="formular.pdf")).to_be_visible()
 
 
 @contextmanager

@@ -101,6 +101,28 @@ async def test_non_admins_get_403_on_every_admin_page_and_post(
         assert workspace is not None and workspace.name == "Acme"
 
 
+async def test_error_pages_speak_the_viewers_language_and_htmx_gets_the_card_alone(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    theirs = await factory.tenant("Other")
+    their_team = await factory.team(theirs, name="Theirs")
+    agent = await factory.agent(tenant, locale="de")
+    client.cookies.clear()
+    await sign_in(client, agent.email)
+    denied = await client.get("/admin/teams")
+    assert denied.status_code == 403
+    assert "Nicht erlaubt" in denied.text and 'class="topbar"' in denied.text
+    fragment = await client.get("/admin/teams", headers={"HX-Request": "true"})
+    assert fragment.status_code == 403
+    assert "Nicht erlaubt" in fragment.text and "<html" not in fragment.text and "topbar" not in fragment.text
+    await _as_admin(client, factory, tenant)
+    missing = await client.get(f"/admin/teams/{their_team}")
+    assert missing.status_code == 404 and 'class="topbar"' in missing.text and "Theirs" not in missing.text
+    fragment = await client.get(f"/admin/teams/{their_team}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404 and "<html" not in fragment.text
+
+
 async def test_admin_posts_need_the_csrf_token(client: httpx.AsyncClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     await _as_admin(client, factory, tenant)

@@ -160,4 +160,8 @@ async def test_suggested_articles_for_the_last_incoming_message(
     assert fragment.status_code == 200 and "Refund policy" in fragment.text
     link = re.search(r'data-insert="([^"]+/articles/refund-policy)"', fragment.text)
     assert link, fragment.text
+    # A suggested reply: the matching passage with the article's link, ready to edit.
+    reply = re.search(r'class="[^"]*insert-reply" data-insert="([^"]+)"', fragment.text)
+    assert reply, fragment.text
+    assert reply.group(1).startswith("Refunds reach your card") and reply.group(1).endswith(link.group(1))
     assert csrf_from(page.text)

@@ -14,6 +14,7 @@ import pytest
 from meridian.console.render import environment
 from tests.console.helpers import incoming, sign_in
 from tests.factories import Factory, Tenant
+from tests.kb.test_assets import png
 from tests.support.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -205,6 +206,56 @@ async def test_preview_uses_the_sanitizing_renderer(client: httpx.AsyncClient, f
     assert "&lt;script&gt;" in response.text, "raw HTML is shown as text, not run"
 
 
+async def test_editor_uploads_an_image_and_refuses_other_files(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    client.cookies.clear()
+    tenant = await factory.tenant()
+    agent = await factory.agent(tenant, locale="de")
+    csrf = await sign_in(client, agent.email)
+    editor = await client.get("/kb/new")
+    assert 'id="kb-upload"' in editor.text and 'action="/kb/assets"' in editor.text
+    assert "Bild hinzufügen (PNG, JPEG, GIF oder WebP, bis 5 MB)" in editor.text
+
+    image = png(3, 2)
+    added = await client.post(
+        "/kb/assets",
+        data={"csrf_token": csrf},
+        files={"file": ("size chart.png", image, "image/png")},
+        headers={"HX-Request": "true"},
+    )
+    assert added.status_code == 200 and "<html" not in added.text
+    match = re.search(
+        r'data-markdown="!\[size chart\]\((/help/assets/[0-9a-f-]{36}/size%20chart\.png)\)"', added.text
+    )
+    assert match, added.text
+    served = await client.get(match.group(1))
+    assert served.content == image and served.headers["content-type"] == "image/png"
+    # What the editor inserts renders as a picture in the preview (same sanitizer as the help center).
+    preview = await client.post(
+        "/kb/preview", data={"body": f"![size chart]({match.group(1)})"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert f'<img src="{match.group(1)}" alt="size chart"' in preview.text
+
+    refused = await client.post(
+        "/kb/assets",
+        data={"csrf_token": csrf},
+        files={"file": ("evil.svg", b"<svg onload=alert(1)></svg>", "image/svg+xml")},
+    )
+    assert refused.status_code == 415 and 'role="alert"' in refused.text
+    assert "Nur PNG-, JPEG-, GIF- und WebP-Bilder" in refused.text
+    nothing = await client.post("/kb/assets", data={"csrf_token": csrf})
+    assert nothing.status_code == 422
+    forged = await client.post(
+        "/kb/assets",
+        data={"csrf_token": "forged"},
+        files={"file": ("a.png", png(1, 1, b"\x00\x00\x00"), "image/png")},
+    )
+    assert forged.status_code == 403
+    listed = (await client.get("/api/v1/kb/articles", headers=tenant.headers)).json()["items"]
+    assert listed == []
+
+
 async def test_reply_becomes_a_draft_article(client: httpx.AsyncClient, factory: Factory) -> None:
     client.cookies.clear()
     tenant = await factory.tenant()
@@ -279,7 +330,7 @@ async def test_other_workspaces_articles_and_messages_are_not_found(
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
 async def test_editor_preview_updates_live_in_chromium(database_url: str, factory: Factory) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import FilePayload, async_playwright, expect
 
     tenant = await factory.tenant("Browser Co")
     agent = await factory.agent(tenant, name="Ana Silva")
@@ -308,6 +359,20 @@ async def test_editor_preview_updates_live_in_chromium(database_url: str, factor
             await expect(preview.locator("h2")).to_have_text("How to return")
             await expect(preview.locator("strong").first).to_have_text("30 days")
             await expect(preview.locator("table td").first).to_have_text("DE")
+            # An image: uploaded beside the editor, its Markdown lands in the text at the
+            # cursor (end of the text here) and the preview shows the picture.
+            await page.get_by_label(re.compile("Add an image")).set_input_files(
+                files=FilePayload(name="return-label.png", mimeType="image/png", buffer=png(40, 20))
+            )
+            await page.get_by_role("button", name="Upload image").click()
+            await expect(page.locator("#kb-upload-result [data-markdown]")).to_be_visible()
+            await expect(page.get_by_label("Text (Markdown)")).to_have_value(
+                re.compile(
+                    r"\| FR \| 30 \|\n\n!\[return label\]\(/help/assets/[0-9a-f-]{36}/return-label\.png\)$"
+                )
+            )
+            await expect(preview.locator('img[alt="return label"]')).to_be_visible()
+            assert await preview.locator("img").evaluate("img => img.naturalWidth") == 40
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "kb-editor.png"), full_page=True)
             await page.get_by_role("button", name="Submit for review").click()

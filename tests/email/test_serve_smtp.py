@@ -19,7 +19,9 @@ from tests.email.support import create_email_inbox, customer_mail, message_rows,
 from tests.factories import Factory
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    # Generous: serve's web processes each load the language models before they accept,
+    # which took minutes on a two-core machine shared by several test runs.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -34,9 +34,25 @@ async def test_overrides_follow_the_locale_chain_and_reach_the_customer(
     tenant = await factory.tenant()
     h = tenant.headers
     listed = (await client.get("/api/v1/system-templates", headers=h)).json()["items"]
-    assert {t["key"] for t in listed} == {"csat_survey", "bot_handoff"}
+    assert {t["key"] for t in listed} == {
+        "routing_notice",
+        "csat_survey",
+        "bot_handoff",
+        "bot_feedback",
+        "bot_resolved",
+        "bot_read_more",
+        "bot_only_in",
+        "bot_machine_translated",
+        "bot_order_not_found",
+        "bot_order_unavailable",
+        "privacy_erase",
+        "privacy_export",
+    }
     csat = next(t for t in listed if t["key"] == "csat_survey")
     assert csat["defaults"]["ja"] == SURVEY_TEXTS["ja"] and csat["variants"] == {}
+    notice = next(t for t in listed if t["key"] == "routing_notice")
+    assert {"time", "day", "zone", "your_time"} <= set(notice["variables"])
+    assert "{{ time }}" in notice["defaults"]["es"]
 
     agent = await factory.agent(tenant)
     body = {"variants": {"pt-BR": "Nota de 1 a 5, {{ contact.first_name }}?", "pt": "Classifique de 1 a 5."}}

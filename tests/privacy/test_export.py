@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from meridian.analytics.models import CsatSurvey
 from meridian.channels.base import InboundAttachment, InboundContact, InboundMessage
 from meridian.channels.ingest import ingest_message
+from meridian.core.clock import utcnow
 from meridian.db.engine import Database
 from meridian.inboxes.models import Inbox
 from meridian.privacy.consent import ConsentRequired, require_consent
@@ -63,6 +65,25 @@ async def test_export_zip_is_complete_and_registered(
         json={"purpose": "marketing", "channel": "email", "granted": True, "source": "email_optin"},
     )
 
+    tagged = await client.patch(
+        f"/api/v1/conversations/{conversation_id}", headers=tenant.headers, json={"tags": ["billing"]}
+    )
+    assert tagged.status_code == 200, tagged.text
+    async with db.session() as session:
+        session.add(
+            CsatSurvey(
+                workspace_id=tenant.workspace_id,
+                conversation_id=uuid.UUID(conversation_id),
+                contact_id=uuid.UUID(contact_id),
+                inbox_id=inbox_id,
+                language="ja",
+                status="answered",
+                rating=4,
+                answered_at=utcnow(),
+            )
+        )
+        await session.commit()
+
     response = await client.get(f"/api/v1/contacts/{contact_id}/export", headers=tenant.headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
@@ -80,6 +101,8 @@ async def test_export_zip_is_complete_and_registered(
         "Checking now, Kenji-san.",
         "請求書です",
     ]
+    assert conversation["tags"] == ["billing"]
+    assert conversation["satisfaction_survey"]["rating"] == 4
     files = conversation["messages"][2]["attachments"]
     assert files[0]["filename"] == "請求書 #42.pdf" and files[0]["path"] in names
     assert archive.read(files[0]["path"]) == pdf

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
+from sqlalchemy import select
 
 from meridian.db.engine import Database
 from meridian.privacy.redaction import redact
 from meridian.translation.base import ProviderSettings
 from meridian.translation.engine import translate_text
 from meridian.translation.service import WorkspaceTranslation
+from meridian.vault.models import VaultMessageSearch
 from tests.factories import Factory
 from tests.support.vendor_server import RecordedRequest, ScriptedResponse, vendor_server
 
@@ -79,3 +83,34 @@ async def test_redaction_settings_and_translation_see_only_the_masked_copy(
         sent = [r.json()["q"] for r in vendor.requests_to("/translate")]
     assert sent == [["Mi tarjeta es •••• •••• •••• 1111, cliente [redacted]"]]
     assert "4111 1111" not in result.text
+
+
+async def test_the_plain_search_copy_has_card_numbers_masked(
+    client: httpx.AsyncClient, factory: Factory, db: Database
+) -> None:
+    tenant = await factory.tenant()
+    inbox_id, _ = await factory.inbox(tenant)
+    body = "Please refund card 4111 1111 1111 1111 for order Ω-778"
+    sent = await client.post(
+        f"/api/v1/inboxes/{inbox_id}/incoming",
+        headers=tenant.headers,
+        json={"contact": {"identifier": "refund-1"}, "body": body},
+    )
+    conversation_id = sent.json()["conversation_id"]
+    async with db.session() as session:
+        plain = await session.scalar(
+            select(VaultMessageSearch.text).where(
+                VaultMessageSearch.conversation_id == uuid.UUID(conversation_id)
+            )
+        )
+    assert plain == "please refund card •••• •••• •••• 1111 for order ω-778"
+    # The display copy is masked too (test_display_redaction.py); search still finds it.
+    items = (
+        await client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=tenant.headers)
+    ).json()
+    assert items["items"][0]["body"] == "Please refund card •••• •••• •••• 1111 for order Ω-778"
+    found = (await client.get("/api/v1/conversations?q=Ω-778", headers=tenant.headers)).json()["items"]
+    assert [c["id"] for c in found] == [conversation_id]
+    assert (await client.get("/api/v1/conversations?q=4111 1111", headers=tenant.headers)).json()[
+        "items"
+    ] == []

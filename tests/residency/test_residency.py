@@ -347,3 +347,38 @@ async def test_agent_grants_are_admin_only_and_audited(
             )
         ]
     assert fields == [["region", "regions"], ["regions"]]
+
+
+async def test_translation_memory_keeps_no_regional_text_at_home(
+    factory: Factory, db: Database, regional: Regional
+) -> None:
+    """Segments hold customer sentences: a regional contact's are not kept in the home database."""
+    from meridian.translation import memory
+    from meridian.translation.models import TranslationSegment
+
+    tenant = await factory.tenant()
+    tok = secrets.token_hex(6)
+    async with db.session() as session:
+        for region in ("eu", "default"):
+            await memory.remember(
+                session,
+                workspace_id=tenant.workspace_id,
+                source="fr",
+                target="en",
+                source_text=f"Où est mon colis {tok} {region} ?",
+                target_text=f"Where is my parcel {tok} {region}?",
+                origin="machine",
+                provider="deepl",
+                region=region,
+            )
+        await session.commit()
+        kept = list(
+            await session.scalars(
+                select(TranslationSegment.region).where(
+                    TranslationSegment.workspace_id == tenant.workspace_id
+                )
+            )
+        )
+    assert kept == ["default"]
+    dump = await pg_dump(db)
+    assert f"{tok} eu" not in dump and f"{tok} default" in dump

@@ -52,6 +52,14 @@ class Scenario:
     away: tuple[str, ...] = ()
     last_agent: str | None = None  # the returning customer's previous owner
     asked_senior_before: bool = False
+    # Agent name -> {language tag: "native" | "fluent" | "basic"}; unset reads fluent.
+    proficiency: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Agent name -> {channel: limit}; conversations arrive (and loads sit) on an api inbox.
+    channel_capacity: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The customer's words (else a stock text in the language), and the workspace's
+    # intent -> skills map (routing takes skills from the bot's detected intent).
+    body: str | None = None
+    intent_skills: dict[str, list[str]] = field(default_factory=dict)
 
 
 # 2027-06-14 is a Monday. Mexico City is UTC-6 all year, Berlin UTC+2 in summer,
@@ -191,5 +199,82 @@ SCENARIOS: list[Scenario] = [
         utc(2027, 11, 1, 7, 30),
         "de",
         ("queued", "Berlin", utc(2027, 11, 1, 8, 0)),
+    ),
+    Scenario(
+        "es: a native speaker before a less loaded basic one",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Sofia"),
+        reason="native in es over basic",
+        proficiency={"Diego": {"es": "basic"}, "Sofia": {"es": "native"}},
+    ),
+    Scenario(
+        "es: equal levels, the load decides",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Diego"),
+        reason="es speaker, team Mexico City open, load 1/8",
+        proficiency={"Diego": {"es": "native"}, "Sofia": {"es": "native"}},
+    ),
+    Scenario(
+        "es: the native speaker is full, the basic one answers",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Diego"),
+        reason="team Mexico City open, load 1/8",
+        loads={"Sofia": 8},
+        proficiency={"Diego": {"es": "basic"}, "Sofia": {"es": "native"}},
+    ),
+    Scenario(
+        "es: the returning customer's last agent before a better speaker",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Diego"),
+        reason="returning customer's last agent",
+        last_agent="Diego",
+        proficiency={"Diego": {"es": "basic"}, "Sofia": {"es": "native"}},
+    ),
+    Scenario(
+        "en in the Mexico City afternoon: native before fluent before basic",
+        utc(2027, 6, 14, 16, 0),  # Berlin 18:00, closed; Shanghai night
+        "en",
+        ("agent", "Emma"),
+        reason="native in en over fluent, basic",
+        proficiency={"Emma": {"en": "native"}, "Diego": {"en": "basic"}},
+    ),
+    Scenario(
+        "es: Diego takes one api conversation at a time and has one: Sofia",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Sofia"),
+        reason="es speaker, team Mexico City open, load 3/8",
+        channel_capacity={"Diego": {"api": 1}},
+    ),
+    Scenario(
+        "es: Sofia's api limit still has room; the reason shows it",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Sofia"),
+        reason="load 3/8, api 3/5",
+        loads={"Diego": 8},
+        channel_capacity={"Sofia": {"api": 5, "email": 1}},
+    ),
+    Scenario(
+        "de asking where order 48213 is: the workspace maps order_status to billing",
+        utc(2027, 6, 14, 8, 0),  # 10:00 Berlin; Lena (2/8) would win on load
+        "de",
+        ("agent", "Jonas"),
+        reason="needs billing, detected intent order_status",
+        body="Guten Tag, wo ist meine Bestellung 48213? Das Paket ist seit zwei Wochen unterwegs.",
+        intent_skills={"order_status": ["billing"]},
+    ),
+    Scenario(
+        "es order question: order_status needs a senior agent, so Sofia over Diego",
+        utc(2027, 6, 14, 16, 0),
+        "es",
+        ("agent", "Sofia"),
+        reason="needs senior, detected intent order_status",
+        body="Hola, ¿dónde está mi pedido 77120? Ya pasaron dos semanas y no ha llegado nada.",
+        intent_skills={"order_status": ["senior"], "refund": ["billing"]},
     ),
 ]

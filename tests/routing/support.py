@@ -117,9 +117,13 @@ async def make_agent(
     max_concurrent: int = 8,
     availability: str = "online",
     skills: list[str] | None = None,
+    language_proficiency: dict[str, str] | None = None,
+    channel_capacity: dict[str, int] | None = None,
 ) -> uuid.UUID:
     async with db.session() as session:
         agent = Agent(
+            language_proficiency=language_proficiency or {},
+            channel_capacity=channel_capacity or {},
             workspace_id=workspace_id,
             email=f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com",
             name=name,

@@ -44,7 +44,8 @@ def test_every_language_has_a_template_and_variants_fall_back() -> None:
     assert set(NOTICE_LANGUAGES) >= {"en", "es", "pt", "de", "fr", "ja", "zh-Hans", "ar"}
     assert notice_language("es-MX") == "es"
     assert notice_language("pt-BR") == "pt"
-    assert notice_language("zh-Hant") == "zh-Hans"
+    assert notice_language("zh-Hant") == "zh-Hant"
+    assert notice_language("zh-CN") == "zh-Hans"
     assert notice_language("sw") == "en"
     assert notice_language(None) == "en"
 

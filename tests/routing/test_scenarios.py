@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from meridian.conversations.models import Conversation
 from meridian.db.engine import Database
+from meridian.workspaces.models import Workspace
 from tests.routing import support
 from tests.routing.scenarios import AGENTS, LOADS, SCENARIOS, Scenario
 
@@ -15,6 +16,14 @@ from tests.routing.scenarios import AGENTS, LOADS, SCENARIOS, Scenario
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 async def test_first_assignment(db: Database, scenario: Scenario) -> None:
     ws = await support.workspace(db)
+    if scenario.intent_skills:
+        async with db.session() as session:
+            await session.execute(
+                update(Workspace)
+                .where(Workspace.id == ws)
+                .values(settings={"intent_skills": scenario.intent_skills})
+            )
+            await session.commit()
     teams = await support.make_teams(db, ws)
     inbox = await support.api_inbox(db, ws)
     agents = {
@@ -26,6 +35,8 @@ async def test_first_assignment(db: Database, scenario: Scenario) -> None:
             languages=list(spec.languages),
             max_concurrent=spec.max_concurrent,
             skills=list(spec.skills),
+            language_proficiency=scenario.proficiency.get(name, {}),
+            channel_capacity=scenario.channel_capacity.get(name, {}),
             availability="away" if name in scenario.away else "online",
         )
         for name, spec in AGENTS.items()
@@ -47,7 +58,9 @@ async def test_first_assignment(db: Database, scenario: Scenario) -> None:
                 )
                 await session.commit()
             await support.settle(db)
-        result = await support.incoming(db, inbox, identifier="returning", language=scenario.language)
+        result = await support.incoming(
+            db, inbox, identifier="returning", language=scenario.language, body=scenario.body
+        )
         if scenario.tags:
             async with db.session() as session:
                 await session.execute(

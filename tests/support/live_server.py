@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str, *, run_workers: bool = False) -> Iterator[str]:
+def live_server(database_url: str, *, run_workers: bool = False, demo: bool = False) -> Iterator[str]:
     from meridian.app import create_app
     from meridian.db.engine import make_database
 
@@ -30,7 +30,7 @@ def live_server(database_url: str, *, run_workers: bool = False) -> Iterator[str
     def run() -> None:
         async def main() -> None:
             db = make_database(database_url, pool_size=5)
-            app = create_app(db=db, run_workers=run_workers)
+            app = create_app(db=db, run_workers=run_workers, demo=demo)
             server = uvicorn.Server(
                 uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
             )

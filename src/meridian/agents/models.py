@@ -21,11 +21,24 @@ class Agent(IdMixin, WorkspaceScoped, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     role: Mapped[str] = mapped_column(String(16), default="agent")
+    # A custom role (roles/) replaces the built-in "agent" permission set; see roles/service.py.
+    role_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("roles.id", ondelete="SET NULL"), default=None, index=True
+    )
     languages: Mapped[list[str]] = mapped_column(default=list)
+    # Level per spoken tag ("native", "fluent", "basic"; absent: fluent). agents/languages.py.
+    language_proficiency: Mapped[dict[str, str]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     locale: Mapped[str] = mapped_column(String(35), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     skills: Mapped[list[str]] = mapped_column(default=list)
     max_concurrent: Mapped[int] = mapped_column(Integer, default=10)
+    # Open conversations per channel ({"whatsapp": 3}), within max_concurrent; a channel
+    # left out is limited by max_concurrent alone.
+    channel_capacity: Mapped[dict[str, int]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     availability: Mapped[str] = mapped_column(String(16), default="offline")
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     deactivated_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from meridian.agents import service
 from meridian.agents.schemas import AgentCreate, AgentList, AgentOut, AgentUpdate, MeOut
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import AgentsPrincipal, CurrentPrincipal, Session
 from meridian.core.errors import path_id
 from meridian.workspaces.models import Workspace
 
@@ -25,7 +25,7 @@ async def list_agents(principal: CurrentPrincipal, session: Session) -> AgentLis
 
 
 @router.post("/agents", response_model=AgentOut, status_code=201)
-async def create_agent(data: AgentCreate, principal: AdminPrincipal, session: Session) -> AgentOut:
+async def create_agent(data: AgentCreate, principal: AgentsPrincipal, session: Session) -> AgentOut:
     return await service.create_agent(session=session, principal=principal, data=data)
 
 

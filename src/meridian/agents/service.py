@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.agents.languages import check_proficiency
 from meridian.agents.models import Agent, AgentTeam
 from meridian.agents.schemas import AgentCreate, AgentOut, AgentUpdate
 from meridian.audit.service import record_by
@@ -37,14 +38,17 @@ def to_out(agent: Agent, team_ids: list[str]) -> AgentOut:
         name=agent.name,
         role=agent.role,
         languages=list(agent.languages),
+        language_proficiency=dict(agent.language_proficiency or {}),
         locale=agent.locale,
         timezone=agent.timezone,
         team_ids=sorted(team_ids),
         skills=list(agent.skills),
         max_concurrent=agent.max_concurrent,
+        channel_capacity=dict(agent.channel_capacity or {}),
         availability=agent.availability,
         region=agent.region,
         regions=None if agent.regions is None else list(agent.regions),
+        role_id=str(agent.role_id) if agent.role_id else None,
         created_at=agent.created_at,
     )
 
@@ -99,6 +103,10 @@ ACCESS_FIELDS = frozenset({"role", "email", "password", "region", "regions"})
 
 
 async def create_agent(*, session: AsyncSession, principal: Principal, data: AgentCreate) -> AgentOut:
+    # agents.manage (a custom role may hold it) invites agents; only an admin makes
+    # supervisors and admins, or the permission would be a way to every other one.
+    if data.role != "agent" and not principal.is_admin:
+        raise Forbidden("only admins can create supervisors and admins")
     await _check_teams(session, principal.workspace_id, data.team_ids)
     # Emails sign in without naming a workspace, so they are unique across all of them.
     if await _email_taken(session, data.email):
@@ -110,10 +118,12 @@ async def create_agent(*, session: AsyncSession, principal: Principal, data: Age
         password_hash=hash_password(data.password) if data.password else None,
         role=data.role,
         languages=data.languages,
+        language_proficiency=check_proficiency(data.languages, data.language_proficiency),
         locale=data.locale,
         timezone=data.timezone,
         skills=data.skills,
         max_concurrent=data.max_concurrent,
+        channel_capacity=dict(data.channel_capacity),
         availability=data.availability,
         region=data.region,
         regions=data.regions,
@@ -144,7 +154,15 @@ async def update_agent(
     is_self = agent.id == principal.agent_id
     # Agents may edit their own profile (name, languages, locale, timezone, password,
     # availability); everything that changes power or routing is for admins.
-    self_fields = {"name", "languages", "locale", "timezone", "password", "availability"}
+    self_fields = {
+        "name",
+        "languages",
+        "language_proficiency",
+        "locale",
+        "timezone",
+        "password",
+        "availability",
+    }
     if not principal.is_admin:
         if principal.role == "supervisor" and not (set(changes) & ACCESS_FIELDS):
             pass
@@ -158,6 +176,13 @@ async def update_agent(
         team_ids = changes.pop("team_ids") or []
         await _check_teams(session, principal.workspace_id, team_ids)
         await _set_teams(session, agent.id, team_ids)
+    if "languages" in changes or "language_proficiency" in changes:
+        spoken = changes.get("languages") or (agent.languages if "languages" not in changes else [])
+        given = changes.pop("language_proficiency", None)
+        if given is None:
+            # Languages changed, levels not: keep the levels of the languages still spoken.
+            given = {t: v for t, v in (agent.language_proficiency or {}).items() if t in spoken}
+        agent.language_proficiency = check_proficiency(spoken, given)
     if "password" in changes:
         password = changes.pop("password")
         if password:

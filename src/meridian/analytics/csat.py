@@ -28,6 +28,7 @@ from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
 from meridian.messages.system import post_system_message
+from meridian.privacy.redaction import redact_for_workspace
 from meridian.vault import service as vault
 from meridian.workspaces.models import Workspace
 
@@ -244,6 +245,8 @@ async def submit_rating(
     survey.status, survey.rating, survey.answered_at, survey.source = "answered", rating, now, "api"
     survey.reply_message_id = None
     if comment:
+        # Customer input like any inbound message: masked before storage (privacy/redaction.py).
+        masked = await redact_for_workspace(session, workspace_id=conversation.workspace_id, text=comment)
         # Feedback, not a new chat turn: stored in the thread, but no message.created.
         note = Message(
             workspace_id=conversation.workspace_id,
@@ -266,7 +269,7 @@ async def submit_rating(
             conversation_id=conversation.id,
             contact_id=contact.id,
             region=contact.region,
-            body=comment,
+            body=masked.text,
         )
         survey.reply_message_id = note.id
     survey.reply_conversation_id = conversation.id

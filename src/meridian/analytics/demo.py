@@ -53,6 +53,10 @@ CUSTOMERS: dict[str, tuple[float, str, str, str]] = {
     ),
 }
 REPLY = "Thanks for waiting, I'm checking this for you now."
+# The demo's own conversations (demo/seed.py) are what a visitor should find in the
+# inbox views; the history keeps only this many of its own open, the most recent with
+# an owner, as a believable queue. Everything else it tells is already resolved.
+OPEN_HANDFUL = 4
 TIERS = ["standard"] * 8 + ["premium", "vip"]
 TAGS = ["shipping", "returns", "billing", "account"]
 
@@ -177,18 +181,37 @@ async def seed_demo_history(db: Database, workspace_id: uuid.UUID, *, days: int 
             members.setdefault(team_id, []).append(agent_id)
         inboxes = list(await session.scalars(select(Inbox).where(Inbox.workspace_id == workspace_id)))
         today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        facts: list[Fact] = []
+        stories: list[Story] = []
         for offset in range(days, 0, -1):
             day = today - timedelta(days=offset)
             volume = rng.randint(10, 18) if day.weekday() < 5 else rng.randint(3, 7)
-            for _ in range(volume):
-                story = _story(rng, day, teams, members, inboxes)
-                # The vault reads keys as it writes; autoflushing before each read costs the most.
-                with session.no_autoflush:
-                    facts.append(await _write(session, workspace_id, story, teams))
+            stories += [_story(rng, day, teams, members, inboxes) for _ in range(volume)]
+        _close_all_but_a_handful(stories, rng)
+        facts: list[Fact] = []
+        for story in stories:
+            # The vault reads keys as it writes; autoflushing before each read costs the most.
+            with session.no_autoflush:
+                facts.append(await _write(session, workspace_id, story, teams))
         await rollups.append(session, workspace_id, rollups.totals(facts), compacted=True)
         await session.commit()
     return len(facts)
+
+
+def _close_all_but_a_handful(stories: list[Story], rng: random.Random) -> None:
+    """Resolve every open story except the ``OPEN_HANDFUL`` most recent assigned ones."""
+    still_open = [s for s in stories if s.status != "resolved"]
+    keep = {
+        id(s) for s in sorted((s for s in still_open if s.agent_id), key=lambda s: s.created)[-OPEN_HANDFUL:]
+    }
+    now = utcnow()
+    for story in still_open:
+        if id(story) in keep:
+            continue
+        last = story.events[-1][1] if story.events else story.created
+        # Resolved as the others are (hours after the last word), but always in the past.
+        at = min(last + timedelta(seconds=rng.lognormvariate(9.0, 1.1)), now - timedelta(minutes=5))
+        story.events.append(("resolved", max(at, last + timedelta(seconds=1)), {}))
+        story.status = "resolved"
 
 
 async def _write(session: Any, workspace_id: uuid.UUID, story: Story, teams: dict[str, Team]) -> Fact:

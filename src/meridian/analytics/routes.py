@@ -17,7 +17,7 @@ from meridian.analytics.schemas import (
     TimeseriesOut,
 )
 from meridian.analytics.sources import ReportQuery, make_query
-from meridian.auth.deps import CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import AnalyticsPrincipal, CurrentPrincipal, Session
 from meridian.core.errors import path_id
 
 router = APIRouter(tags=["analytics"])
@@ -27,7 +27,7 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 
 def report_query(
-    principal: SupervisorPrincipal,
+    principal: AnalyticsPrincipal,
     since: Annotated[str | None, Query(max_length=40, description="RFC 3339 or YYYY-MM-DD")] = None,
     until: Annotated[
         str | None, Query(max_length=40, description="RFC 3339 or YYYY-MM-DD (exclusive)")

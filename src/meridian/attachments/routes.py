@@ -1,4 +1,5 @@
-"""``GET /api/v1/attachments/{id}``: the file, for whoever may see its conversation."""
+"""``GET /api/v1/attachments/{id}``: the file, for whoever may see its conversation; and
+``GET /media/{signed link}``: an outgoing file, for the vendor that delivers it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 
-from meridian.attachments.service import read_attachment
+from meridian.attachments import links
+from meridian.attachments.service import AttachmentFile, read_attachment, read_linked_attachment
 from meridian.auth.deps import CurrentPrincipal, Session
-from meridian.core.errors import path_id
+from meridian.core.errors import NotFound, path_id
 
 router = APIRouter(tags=["attachments"])
+# Outside /api/v1: vendors fetch outgoing files here with a signed link, no token.
+media_router = APIRouter(include_in_schema=False)
 
 # Raster images a browser may show inline. SVG is left out on purpose: it can carry script.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -25,11 +29,7 @@ def content_disposition(disposition: str, filename: str) -> str:
     return f"{disposition}; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-@router.get("/attachments/{attachment_id}", response_class=Response)
-async def download_attachment(attachment_id: str, principal: CurrentPrincipal, session: Session) -> Response:
-    found = await read_attachment(
-        session, principal=principal, attachment_id=path_id(attachment_id, "attachment")
-    )
+def file_response(found: AttachmentFile) -> Response:
     row = found.attachment
     content_type = row.content_type.split(";")[0].strip().lower()
     if not _MEDIA_TYPE.fullmatch(content_type):
@@ -47,3 +47,20 @@ async def download_attachment(attachment_id: str, principal: CurrentPrincipal, s
             "Cache-Control": "private, max-age=3600",
         },
     )
+
+
+@router.get("/attachments/{attachment_id}", response_class=Response)
+async def download_attachment(attachment_id: str, principal: CurrentPrincipal, session: Session) -> Response:
+    found = await read_attachment(
+        session, principal=principal, attachment_id=path_id(attachment_id, "attachment")
+    )
+    return file_response(found)
+
+
+@media_router.get(links.PATH + "{token}", response_class=Response)
+async def linked_file(token: str, session: Session) -> Response:
+    attachment_id = links.read_token(token)
+    if attachment_id is None:
+        # Forged, malformed and expired links look alike from outside.
+        raise NotFound("attachment")
+    return file_response(await read_linked_attachment(session, attachment_id=attachment_id))

@@ -79,6 +79,21 @@ async def read_attachment(
     return AttachmentFile(row, data)
 
 
+async def read_linked_attachment(session: AsyncSession, *, attachment_id: uuid.UUID) -> AttachmentFile:
+    """The bytes behind a signed vendor link (``links.py``): outgoing files only, since
+    links are only ever made for what we send."""
+    row = await session.get(Attachment, attachment_id)
+    message = await session.get(Message, row.message_id) if row is not None else None
+    if row is None or message is None or message.direction != "outgoing":
+        raise NotFound("attachment")
+    data = await files.get_attachment(
+        session, contact_id=row.contact_id, region=row.region, storage_key=row.storage_key
+    )
+    if data is None:
+        raise ProblemError(410, "this file was erased or deleted from storage", title="Gone")
+    return AttachmentFile(row, data)
+
+
 async def pending_attachment_ids(session: AsyncSession, *, message_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
         await session.scalars(

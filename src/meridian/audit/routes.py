@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from meridian.audit import service
 from meridian.audit.models import AuditEntry
 from meridian.audit.schemas import AuditEntryOut, AuditList, AuditVerification
-from meridian.auth.deps import AdminPrincipal, Session
+from meridian.auth.deps import AuditPrincipal, Session
 from meridian.core.errors import ProblemError
 
 router = APIRouter(tags=["audit"])
@@ -30,7 +30,7 @@ def to_out(entry: AuditEntry) -> AuditEntryOut:
 
 @router.get("/audit", response_model=AuditList)
 async def list_audit(
-    principal: AdminPrincipal,
+    principal: AuditPrincipal,
     session: Session,
     action: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -50,6 +50,6 @@ async def list_audit(
 
 
 @router.get("/audit/verify", response_model=AuditVerification)
-async def verify_audit(principal: AdminPrincipal, session: Session) -> AuditVerification:
+async def verify_audit(principal: AuditPrincipal, session: Session) -> AuditVerification:
     report = await service.verify_workspace(session, principal.workspace_id)
     return AuditVerification(ok=report.ok, entries=report.entries, head=report.head, problem=report.problem)

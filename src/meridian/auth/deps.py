@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.auth import tenancy
+from meridian.auth.permissions import PERMISSIONS
 from meridian.auth.service import (
     SESSION_COOKIE,
     Principal,
@@ -46,7 +48,7 @@ async def optional_principal(request: Request, session: Session) -> Principal | 
             )
         await _seen(session, principal)
         await session.commit()
-        return _reading_as(principal)
+        return await _reading_as(session, principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -68,7 +70,7 @@ async def optional_principal(request: Request, session: Session) -> Principal | 
             raise ProblemError(403, "missing or wrong CSRF token")
     if await _seen(session, principal):
         await session.commit()
-    return _reading_as(principal)
+    return await _reading_as(session, principal)
 
 
 async def _seen(session: AsyncSession, principal: Principal) -> bool:
@@ -76,8 +78,10 @@ async def _seen(session: AsyncSession, principal: Principal) -> bool:
     return await presence.seen(session, agent_id=principal.agent_id, at=utcnow())
 
 
-def _reading_as(principal: Principal) -> Principal:
-    """Name the caller to the vault for this request, so content obeys region grants."""
+async def _reading_as(session: AsyncSession, principal: Principal) -> Principal:
+    """Name the caller to the vault for this request, so content obeys region grants,
+    and to PostgreSQL, so row-level security confines the session to its workspace."""
+    await tenancy.bind_workspace(session, principal.workspace_id)
     access.set_reader(
         access.Reader(
             workspace_id=principal.workspace_id,
@@ -109,5 +113,33 @@ def require_role(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Princ
     return dependency
 
 
+def require_permission(*permissions: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """Guard a route by catalog permissions (auth/permissions.py; any one of them suffices),
+    so custom roles apply."""
+    unknown = [p for p in permissions if p not in PERMISSIONS]
+    if unknown or not permissions:
+        raise ValueError(f"unknown permission(s) {unknown!r}")
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not any(principal.can(p) for p in permissions):
+            raise Forbidden(f"this needs the permission {' or '.join(permissions)}")
+        return principal
+
+    return dependency
+
+
 AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]
 SupervisorPrincipal = Annotated[Principal, Depends(require_role("admin", "supervisor"))]
+
+# One alias per guarded capability, so a route reads like the older role aliases above.
+ErasePrincipal = Annotated[Principal, Depends(require_permission("contacts.erase"))]
+ExportPrincipal = Annotated[Principal, Depends(require_permission("contacts.export"))]
+PrivacyPrincipal = Annotated[Principal, Depends(require_permission("contacts.erase", "contacts.export"))]
+AuditPrincipal = Annotated[Principal, Depends(require_permission("audit.view"))]
+AnalyticsPrincipal = Annotated[Principal, Depends(require_permission("analytics.view"))]
+KbEditPrincipal = Annotated[Principal, Depends(require_permission("kb.edit"))]
+SettingsPrincipal = Annotated[Principal, Depends(require_permission("settings.manage"))]
+AgentsPrincipal = Annotated[Principal, Depends(require_permission("agents.manage"))]
+MergePrincipal = Annotated[Principal, Depends(require_permission("contacts.merge"))]
+ReplyPrincipal = Annotated[Principal, Depends(require_permission("conversations.reply"))]
+AssignPrincipal = Annotated[Principal, Depends(require_permission("conversations.assign"))]

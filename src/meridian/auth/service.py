@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meridian.agents.models import Agent, AgentTeam
 from meridian.auth.models import AgentSession, ApiToken
 from meridian.auth.passwords import hash_password, needs_rehash, verify_password
+from meridian.auth.permissions import builtin_permissions
 from meridian.config import get_settings
 from meridian.core.clock import utcnow
 from meridian.core.crypto import sha256_hex
+from meridian.roles.models import Role
 
 SESSION_COOKIE = "meridian_session"
 SESSION_LIFETIME = timedelta(days=14)
@@ -39,6 +41,14 @@ class Principal:
     # Data residency: home region and readable regions (None: all); see vault/access.py.
     region: str = "default"
     regions: frozenset[str] | None = None
+    # What the caller may do: the built-in set of ``role``, or their custom role's
+    # (auth/permissions.py). None: the built-in set, for principals built by hand.
+    permissions: frozenset[str] | None = None
+    custom_role_id: uuid.UUID | None = None
+    # Attribute limits from a custom role: only conversations of these teams / inboxes
+    # (None: no limit). Conversations outside them are not found, see conversations.service.
+    limit_team_ids: frozenset[uuid.UUID] | None = None
+    limit_inbox_ids: frozenset[uuid.UUID] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -46,7 +56,15 @@ class Principal:
 
     @property
     def sees_all(self) -> bool:
-        return self.role in ("admin", "supervisor")
+        return self.can("conversations.view_all")
+
+    @property
+    def limited(self) -> bool:
+        return self.limit_team_ids is not None or self.limit_inbox_ids is not None
+
+    def can(self, permission: str) -> bool:
+        granted = self.permissions if self.permissions is not None else builtin_permissions(self.role)
+        return permission in granted
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -57,6 +75,20 @@ async def _principal_for(
     session: AsyncSession, agent: Agent, *, session_row: AgentSession | None = None
 ) -> Principal:
     team_ids = await session.scalars(select(AgentTeam.team_id).where(AgentTeam.agent_id == agent.id))
+    permissions = builtin_permissions(agent.role)
+    limit_team_ids: frozenset[uuid.UUID] | None = None
+    limit_inbox_ids: frozenset[uuid.UUID] | None = None
+    custom = None
+    # Custom roles apply to the "agent" base role only (roles/service.py refuses others):
+    # admins and supervisors keep their built-in powers, so role checks stay sound.
+    if agent.role_id is not None and agent.role == "agent":
+        custom = await session.get(Role, agent.role_id)
+    if custom is not None:
+        permissions = frozenset(custom.permissions)
+        if custom.team_ids is not None:
+            limit_team_ids = frozenset(uuid.UUID(t) for t in custom.team_ids)
+        if custom.inbox_ids is not None:
+            limit_inbox_ids = frozenset(uuid.UUID(i) for i in custom.inbox_ids)
     return Principal(
         agent_id=agent.id,
         workspace_id=agent.workspace_id,
@@ -69,6 +101,10 @@ async def _principal_for(
         csrf_token=session_row.csrf_token if session_row else None,
         region=agent.region,
         regions=None if agent.regions is None else frozenset(agent.regions),
+        permissions=permissions,
+        custom_role_id=custom.id if custom is not None else None,
+        limit_team_ids=limit_team_ids,
+        limit_inbox_ids=limit_inbox_ids,
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from jinja2 import TemplateError
 from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +29,8 @@ from meridian.automations.schemas import (
     SetPriority,
     SetStatus,
 )
+from meridian.canned.models import CannedResponse
+from meridian.canned.service import render_for_customer
 from meridian.conversations.models import PRIORITIES
 from meridian.conversations.service import assign_conversation, event_scope
 from meridian.core.clock import utcnow
@@ -38,6 +42,8 @@ from meridian.messages.system import post_system_message
 from meridian.routing.engine import primary
 from meridian.routing.service import route_conversation
 from meridian.teams.models import Team
+
+log = logging.getLogger(__name__)
 
 ACTIONS: TypeAdapter[list[Action]] = TypeAdapter(list[Action])
 
@@ -70,6 +76,29 @@ def pick_body(action: SendReply, language: str | None) -> tuple[str, str | None]
     return text, tag
 
 
+async def reply_text(session: AsyncSession, ctx: Context, action: SendReply) -> tuple[str, str | None] | None:
+    """The reply for this customer, rendered in their locale and time zone (Babel), and
+    its language; None when it cannot be written (its canned response was deleted, or a
+    template fails), which skips the reply rather than failing the whole rule."""
+    conv, contact = ctx.conversation, ctx.contact
+    if action.canned_response_id is not None:
+        canned = await session.get(CannedResponse, action.canned_response_id)
+        if canned is None or canned.workspace_id != conv.workspace_id:
+            return None
+        variants = dict(canned.variants)
+    else:
+        text, tag = pick_body(action, conv.language or contact.locale)
+        # ``body`` is the rule's wording for any other language: rendered, but not
+        # claiming a language it may not be in.
+        variants = {tag or "und": text}
+    try:
+        out = await render_for_customer(session, variants=variants, conversation=conv, contact=contact)
+    except (TemplateError, ValueError, TypeError, ArithmeticError) as exc:
+        log.warning("automation reply not rendered: %s", exc)
+        return None
+    return out.body, (None if out.variant == "und" else out.variant)
+
+
 async def _name(session: AsyncSession, model: type[Agent] | type[Team], ident: uuid.UUID) -> str:
     name = await session.scalar(select(model.name).where(model.id == ident))
     return name if name is not None else str(ident)
@@ -95,7 +124,10 @@ async def describe(session: AsyncSession, ctx: Context, action: Action) -> str:
         case SetStatus(status=status):
             return f"set status {status} (now {conv.status})"
         case SendReply():
-            text, lang = pick_body(action, conv.language or ctx.contact.locale)
+            written = await reply_text(session, ctx, action)
+            if written is None:
+                return "send reply: nothing to send (the canned response is gone or does not render)"
+            text, lang = written
             skipped = "" if ctx.auto_reply_ok else " (skipped: the customer's message came from a robot)"
             return f"send reply{f' in {lang}' if lang else ''}: {text[:80]!r}{skipped}"
         case AddNote(body=body):
@@ -157,7 +189,10 @@ async def perform(session: AsyncSession, ctx: Context, action: Action, actor: Ac
             conv.snoozed_until = None
             return {"status"}
         case SendReply() if ctx.auto_reply_ok or actor.kind == "macro":
-            text, lang = pick_body(action, conv.language or ctx.contact.locale)
+            written = await reply_text(session, ctx, action)
+            if written is None:
+                return set()
+            text, lang = written
             await post_system_message(
                 session,
                 conversation=conv,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.automations.schemas import ConditionResult, Conditions
+from meridian.automations.timing import SINCE_LABELS
 from meridian.channels.ingest import should_auto_reply
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
@@ -130,4 +131,28 @@ def evaluate(conditions: Conditions, ctx: Context) -> list[ConditionResult]:
     if c.sla_metric is not None:
         metric = ctx.payload.get("metric")
         add("sla_metric", metric in c.sla_metric, f"SLA metric is {metric or 'none'}")
+    if c.assigned is not None:
+        add(
+            "assigned",
+            (conv.assignee_id is not None) == c.assigned,
+            "assigned" if conv.assignee_id is not None else "unassigned",
+        )
+    if c.since is not None and c.after_minutes is not None:
+        add("time_since", *_time_since(c, ctx))
     return out
+
+
+def _span(minutes: float) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
+def _time_since(c: Conditions, ctx: Context) -> tuple[bool, str]:
+    """Reads what ``timing_payload`` put in the context (the periodic pass, a dry run)."""
+    label = SINCE_LABELS[c.since or ""]
+    elapsed = ctx.payload.get("elapsed_minutes")
+    if not isinstance(elapsed, int | float):
+        return False, f"{label}: has not happened"
+    clock = f"business time of team {ctx.team.name}" if c.business_time and ctx.team else "calendar time"
+    needed = c.after_minutes or 0
+    return elapsed >= needed, f"{_span(elapsed)} since {label} ({clock}; needs {_span(needed)})"

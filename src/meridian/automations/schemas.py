@@ -6,14 +6,27 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
+from meridian.canned.render import check_template
 from meridian.conversations.schemas import Priority, Status
 from meridian.core.schemas import LanguageTag, Name, StrictModel, Tag
 from meridian.inboxes.schemas import ChannelKind
 
 Event = Literal[
-    "conversation.created", "message.created", "conversation.updated", "sla.warning", "sla.breached"
+    "conversation.created",
+    "message.created",
+    "conversation.updated",
+    "sla.warning",
+    "sla.breached",
+    "time_since",
 ]
 EVENTS: tuple[str, ...] = Event.__args__  # type: ignore[attr-defined]
+# "time_since" is no domain event: the periodic pass (automations/tasks.py) raises it
+# when a conversation's clock runs out; the others come from the event dispatcher.
+TIME_SINCE = "time_since"
+DOMAIN_EVENTS: tuple[str, ...] = tuple(e for e in EVENTS if e != TIME_SINCE)
+# What a "time since" rule counts from.
+Since = Literal["created", "last_customer_message", "last_agent_message", "status_change"]
+TIMING_KEYS = ("since", "after_minutes", "business_time")
 Metric = Literal["first_response", "next_response", "resolution"]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 Needle = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -50,6 +63,26 @@ class Conditions(StrictModel):
     status: OneOrMany[Status] = None
     priority: OneOrMany[Priority] = None
     sla_metric: OneOrMany[Metric] = None
+    # True: someone owns the conversation; False: nobody does ("unassigned for 30 min").
+    assigned: bool | None = None
+    # Only with event "time_since": the clock starts at ``since`` and the rule runs once
+    # ``after_minutes`` have passed (of the owning team's business time when
+    # ``business_time``), once per episode: a new ``since`` moment starts a new one.
+    since: Since | None = None
+    after_minutes: int | None = Field(default=None, ge=1, le=366 * 24 * 60)
+    business_time: bool | None = None
+
+
+def timing_problem(event: str, conditions: Conditions) -> str | None:
+    """Why this event and these conditions do not go together, or None."""
+    if event == TIME_SINCE:
+        if conditions.since is None or conditions.after_minutes is None:
+            return "a time_since rule needs conditions.since and conditions.after_minutes"
+        return None
+    present = [k for k in TIMING_KEYS if getattr(conditions, k) is not None]
+    if present:
+        return f"conditions.{present[0]} is only for time_since rules"
+    return None
 
 
 class AssignAgent(StrictModel):
@@ -95,16 +128,24 @@ class SetStatus(StrictModel):
 
 
 class SendReply(StrictModel):
-    """A reply in the conversation's language: ``bodies`` by language, ``body`` otherwise."""
+    """A reply in the customer's language: ``bodies`` by locale (pt-BR -> pt), ``body``
+    otherwise; or a canned response's variants (``canned_response_id``). Texts are
+    templates rendered with the customer's locale and time zone, like canned responses."""
 
     type: Literal["send_reply"]
     body: Body | None = None
     bodies: dict[LanguageTag, Body] = Field(default_factory=dict, max_length=50)
+    canned_response_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def _has_text(self) -> SendReply:
-        if not self.body and not self.bodies:
-            raise ValueError("give body or bodies")
+        if not self.body and not self.bodies and self.canned_response_id is None:
+            raise ValueError("give body, bodies or canned_response_id")
+        if self.canned_response_id is not None and (self.body or self.bodies):
+            raise ValueError("give either a canned response or texts, not both")
+        for text in [self.body or "", *self.bodies.values()]:
+            if (problem := check_template(text)) is not None:
+                raise ValueError(f"a reply text does not parse: {problem}")
         return self
 
 
@@ -153,6 +194,12 @@ class AutomationCreate(StrictModel):
     actions: Actions
     enabled: bool = True
     position: int = Field(default=0, ge=-1000, le=1000)
+
+    @model_validator(mode="after")
+    def _timing(self) -> AutomationCreate:
+        if (problem := timing_problem(self.event, self.conditions)) is not None:
+            raise ValueError(problem)
+        return self
 
 
 class AutomationUpdate(StrictModel):

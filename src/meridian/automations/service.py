@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from meridian.automations.actions import Actor, announce, describe, parse_action
 from meridian.automations.conditions import Context, build_context, evaluate
 from meridian.automations.models import Automation
 from meridian.automations.schemas import (
+    TIME_SINCE,
     Action,
     AssignAgent,
     AssignTeam,
@@ -22,10 +24,15 @@ from meridian.automations.schemas import (
     AutomationOut,
     AutomationUpdate,
     CallWebhook,
+    ConditionResult,
     Conditions,
     DryRunOut,
     Notify,
+    SendReply,
+    timing_problem,
 )
+from meridian.automations.timing import looked_at, timing_payload
+from meridian.canned.models import CannedResponse
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import get_visible
 from meridian.core.clock import utcnow
@@ -68,6 +75,15 @@ async def check_references(session: AsyncSession, workspace_id: uuid.UUID, actio
         return found is not None
 
     for index, action in enumerate(actions):
+        if isinstance(action, SendReply) and action.canned_response_id is not None:
+            found = await session.scalar(
+                select(CannedResponse.id).where(
+                    CannedResponse.id == action.canned_response_id,
+                    CannedResponse.workspace_id == workspace_id,
+                )
+            )
+            if found is None:
+                raise _unknown(index, "canned_response_id", "canned response")
         if isinstance(action, AssignAgent) and not await exists(Agent, action.agent_id):
             raise _unknown(index, "agent_id", "agent")
         if isinstance(action, AssignTeam) and not await exists(Team, action.team_id):
@@ -157,6 +173,9 @@ async def update_automation(
     for key in ("name", "event", "enabled", "position"):
         if (value := getattr(data, key)) is not None:
             setattr(rule, key, value)
+    # The event and the timing conditions may arrive in separate updates: check the result.
+    if (problem := timing_problem(rule.event, Conditions.model_validate(rule.conditions))) is not None:
+        raise ProblemError(422, problem, errors=[{"pointer": "/conditions", "message": problem}])
     return await _changed(session, principal, rule, "updated")
 
 
@@ -187,13 +206,21 @@ async def run_rules(session: AsyncSession, *, ctx: Context) -> list[str]:
     for rule in list(rules):
         if not all(r.passed for r in evaluate(Conditions.model_validate(rule.conditions), ctx)):
             continue
-        actor = Actor("automation", rule.name, rule.id)
-        fields: set[str] = set()
-        for action in parse_actions(rule.actions):
-            fields |= await perform(session, ctx, action, actor)
-        await announce(session, ctx, fields, actor)
+        await apply_rule(session, ctx=ctx, rule=rule)
         ran.append(rule.name)
     return ran
+
+
+async def apply_rule(session: AsyncSession, *, ctx: Context, rule: Automation) -> list[str]:
+    """Perform the rule's actions in order and announce what they changed; returns the
+    action types."""
+    actor = Actor("automation", rule.name, rule.id)
+    fields: set[str] = set()
+    actions = parse_actions(rule.actions)
+    for action in actions:
+        fields |= await perform(session, ctx, action, actor)
+    await announce(session, ctx, fields, actor)
+    return [action.type for action in actions]
 
 
 async def dry_run(
@@ -204,8 +231,29 @@ async def dry_run(
     conversation: Conversation = await get_visible(
         session, principal=principal, conversation_id=conversation_id
     )
-    ctx = await build_context(session, conversation, event=rule.event, payload={}, at=utcnow())
-    results = evaluate(Conditions.model_validate(rule.conditions), ctx)
+    at = utcnow()
+    ctx = await build_context(session, conversation, event=rule.event, payload={}, at=at)
+    conditions = Conditions.model_validate(rule.conditions)
+    if rule.event == TIME_SINCE:
+        ctx.payload = await timing_payload(
+            session, conversation=conversation, team=ctx.team, conditions=conditions, at=at
+        )
+    results = evaluate(conditions, ctx)
+    if rule.event == TIME_SINCE and isinstance(since_at := ctx.payload.get("since_at"), str):
+        # The pass looks once per episode: a look already taken will not be taken again.
+        done = await looked_at(
+            session,
+            automation_id=rule.id,
+            conversation_id=conversation.id,
+            since_at=datetime.fromisoformat(since_at),
+        )
+        results.append(
+            ConditionResult(
+                name="episode",
+                passed=not done,
+                detail="already looked at since that moment" if done else "not looked at since that moment",
+            )
+        )
     matched = all(r.passed for r in results)
     return DryRunOut(
         automation_id=str(rule.id),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.automations.conditions import build_context
-from meridian.automations.schemas import EVENTS
+from meridian.automations.schemas import DOMAIN_EVENTS
 from meridian.automations.service import run_rules
-from meridian.conversations.models import Conversation
+from meridian.automations.timing import note_status_change
+from meridian.conversations.locks import lock_conversation
 from meridian.core.clock import utcnow
 from meridian.events.dispatch import subscriber
 from meridian.events.models import DomainEvent
@@ -32,18 +32,30 @@ def _wanted(event: DomainEvent) -> bool:
     return True
 
 
-@subscriber("automations", *EVENTS)
+def _status_change(event: DomainEvent) -> str | None:
+    """The new status when this event is one, whoever made it (rules included)."""
+    payload = event.payload
+    if event.type != "conversation.updated" or "status" not in payload.get("fields", []):
+        return None
+    status = payload.get("status")
+    return status if isinstance(status, str) else None
+
+
+@subscriber("automations", *DOMAIN_EVENTS)
 async def on_event(session: AsyncSession, event: DomainEvent) -> None:
-    if event.conversation_id is None or not _wanted(event):
+    status = _status_change(event)
+    if event.conversation_id is None or (status is None and not _wanted(event)):
         return
-    conversation = await session.scalar(
-        select(Conversation)
-        .where(Conversation.id == event.conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    # Contact, then conversation: the one lock order (conversations/locks.py).
+    conversation = await lock_conversation(session, event.conversation_id)
     if conversation is None:
         return
+    if status is not None:
+        # Status changes carry no time of their own; the dispatcher runs them within
+        # moments (as the SLA clocks assume too). "time_since" rules count from it.
+        await note_status_change(session, conversation=conversation, status=status, at=utcnow())
+        if not _wanted(event):
+            return
     message_id = event.payload.get("message_id") if event.type == "message.created" else None
     ctx = await build_context(
         session,

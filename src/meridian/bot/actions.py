@@ -16,7 +16,7 @@ import httpx
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
-from meridian.bot.phrases import ORDER_STATES, phrase
+from meridian.bot.phrases import ORDER_STATES, Phrase, phrase
 from meridian.bot.settings import BotConfig
 from meridian.bot.signals import Signals
 
@@ -37,7 +37,13 @@ class BotAction(Protocol):
     def applies(self, signals: Signals, config: BotConfig) -> bool: ...
 
     async def run(
-        self, signals: Signals, config: BotConfig, *, language: str, http: httpx.AsyncClient
+        self,
+        signals: Signals,
+        config: BotConfig,
+        *,
+        language: str,
+        http: httpx.AsyncClient,
+        say: Phrase = phrase,
     ) -> ActionResult: ...
 
 
@@ -68,7 +74,13 @@ class OrderStatus:
         )
 
     async def run(
-        self, signals: Signals, config: BotConfig, *, language: str, http: httpx.AsyncClient
+        self,
+        signals: Signals,
+        config: BotConfig,
+        *,
+        language: str,
+        http: httpx.AsyncClient,
+        say: Phrase = phrase,
     ) -> ActionResult:
         order = signals.order_id or ""
         assert config.order_status_url
@@ -79,10 +91,10 @@ class OrderStatus:
         try:
             response = await http.get(url, headers=headers, timeout=TIMEOUT)
         except httpx.HTTPError:
-            return ActionResult("failed", phrase("order_unavailable", language), {"order_id": order})
+            return ActionResult("failed", say("order_unavailable", language), {"order_id": order})
         if response.status_code == 404:
             return ActionResult(
-                "not_found", phrase("order_not_found", language, order=order), {"order_id": order}
+                "not_found", say("order_not_found", language, order=order), {"order_id": order}
             )
         try:
             data = response.json() if response.status_code == 200 else None
@@ -90,7 +102,7 @@ class OrderStatus:
         except (ValueError, KeyError):
             status = None
         if status is None:
-            return ActionResult("failed", phrase("order_unavailable", language), {"order_id": order})
+            return ActionResult("failed", say("order_unavailable", language), {"order_id": order})
         assert isinstance(data, dict)
         # Only what the shop said, worded by us: an unknown state is shown as sent.
         label = phrase(status, language) if status in ORDER_STATES else status

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.bot.phrases import phrase
+from meridian.bot.phrases import Phrase, phrase
 from meridian.kb.models import KbArticle
 from meridian.kb.search import SearchHit, search
 from meridian.kb.service import article_url
@@ -125,6 +125,7 @@ async def compose(
     passage: str,
     language: str,
     translate: Translate | None = None,
+    say: Phrase = phrase,
 ) -> Composed:
     """The reply: title, the passage, a link, and "did this solve it?", in ``language``.
 
@@ -142,12 +143,12 @@ async def compose(
         if translated:
             title, _, text = translated.partition("\n\n")
             mode = "translated"
-            note = phrase("machine_translated", language, language=language_in(article.locale, language))
+            note = say("machine_translated", language, language=language_in(article.locale, language))
         else:
             mode = "original"
-            note = phrase("only_in", language, language=language_in(article.locale, language))
-    parts = [f"{title}\n\n{text}".strip(), phrase("read_more", language, url=url)]
+            note = say("only_in", language, language=language_in(article.locale, language))
+    parts = [f"{title}\n\n{text}".strip(), say("read_more", language, url=url)]
     if note:
         parts.append(note)
-    parts.append(phrase("feedback", language))
+    parts.append(say("feedback", language))
     return Composed(body="\n\n".join(parts), article=article, url=url, mode=mode)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING, Protocol
+
 from meridian.languages.tags import normalize_language_tag
+
+if TYPE_CHECKING:
+    from meridian.canned.system import SystemTexts
 
 KEYS = (
     "read_more",
@@ -330,3 +336,43 @@ def wording_language(tag: str | None) -> str:
 
 def phrase(key: str, lang: str | None, /, **values: str) -> str:
     return PHRASES[wording_language(lang)][key].format(**values)
+
+
+class Phrase(Protocol):
+    """What the bot calls to word a line: ``phrase`` (as shipped) or a workspace's."""
+
+    def __call__(self, key: str, lang: str | None, /, **values: str) -> str: ...
+
+
+# Whole sentences a workspace may reword (system templates ``bot_<key>``); the order
+# lines and status labels are fragments of a composed answer and stay as shipped.
+EDITABLE = (
+    "handoff",
+    "feedback",
+    "resolved",
+    "read_more",
+    "only_in",
+    "machine_translated",
+    "order_not_found",
+    "order_unavailable",
+)
+
+
+def template_of(key: str) -> dict[str, str]:
+    """The shipped wording of ``key`` per language, as a system template ({url} -> {{ url }})."""
+    return {
+        language: re.sub(r"\{(\w+)\}", r"{{ \1 }}", words[key])
+        for language, words in PHRASES.items()
+        if key in words
+    }
+
+
+def workspace_phrases(texts: SystemTexts) -> Phrase:
+    """``phrase`` with the workspace's overrides of the editable lines on top."""
+
+    def say(key: str, lang: str | None, /, **values: str) -> str:
+        if key in EDITABLE:
+            return texts.render(f"bot_{key}", language=lang, values=values).body
+        return phrase(key, lang, **values)
+
+    return say

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, Session, SettingsPrincipal
 from meridian.bot import settings
 from meridian.bot.schemas import BotSettingsIn, BotSettingsOut
 
@@ -15,5 +15,5 @@ async def get_settings(principal: CurrentPrincipal, session: Session) -> BotSett
 
 
 @router.put("/settings", response_model=BotSettingsOut)
-async def put_settings(data: BotSettingsIn, principal: AdminPrincipal, session: Session) -> BotSettingsOut:
+async def put_settings(data: BotSettingsIn, principal: SettingsPrincipal, session: Session) -> BotSettingsOut:
     return await settings.update_settings(session=session, principal=principal, data=data)

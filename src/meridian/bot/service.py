@@ -24,12 +24,13 @@ from meridian.bot.actions import ACTIONS
 from meridian.bot.generative import GenerationError, generate_answer
 from meridian.bot.messaging import add_bot_message, mark_handed_off
 from meridian.bot.models import BotSession
-from meridian.bot.phrases import phrase
+from meridian.bot.phrases import Phrase, phrase, workspace_phrases
 from meridian.bot.settings import BotConfig, load_config
 from meridian.bot.signals import Signals, classify
 from meridian.bot.summary import handoff_note
-from meridian.canned.system import render_system
+from meridian.canned.system import load_texts, render_system
 from meridian.contacts.models import Contact
+from meridian.conversations.locks import lock_conversation
 from meridian.conversations.models import Conversation
 from meridian.core.clock import utcnow
 from meridian.db.engine import Database
@@ -39,6 +40,7 @@ from meridian.kb.service import article_url
 from meridian.kb.sites import get_site
 from meridian.languages.detect import detect_language
 from meridian.messages.models import Message
+from meridian.privacy.redaction import redact_for_workspace
 from meridian.vault import service as vault
 from meridian.workspaces.models import Workspace
 
@@ -124,19 +126,22 @@ async def plan_turn(
     state: str,
     config: BotConfig,
     http: httpx.AsyncClient,
+    say: Phrase = phrase,
 ) -> Plan:
-    """What the bot should do with this message (no writes except translation memory)."""
+    """What the bot should do with this message (no writes except translation memory).
+
+    ``say`` words the customer-facing lines (the workspace's system templates in a turn)."""
     if signals.angry:
         return Plan("handoff", "angry", language=language)
     if signals.wants_human:
         return Plan("handoff", "asked_for_person", language=language)
     if state == "awaiting_feedback" and signals.feedback == "yes":
-        return Plan("resolve", "confirmed", phrase("resolved", language), language)
+        return Plan("resolve", "confirmed", say("resolved", language), language)
     if state == "awaiting_feedback" and signals.feedback == "no":
         return Plan("handoff", "not_helpful", language=language)
     for action in ACTIONS:
         if action.applies(signals, config):
-            result = await action.run(signals, config, language=language, http=http)
+            result = await action.run(signals, config, language=language, http=http, say=say)
             if result.outcome == "failed":
                 return Plan("handoff", "action_failed", language=language, meta={"action": action.name})
             return Plan(
@@ -176,7 +181,10 @@ async def plan_turn(
             generated = await generate_answer(
                 config.generative,
                 api_key=config.llm_api_key,
-                question=body,
+                # Card numbers, IBANs and the workspace's patterns never reach a model.
+                question=(
+                    await redact_for_workspace(session, workspace_id=message.workspace_id, text=body)
+                ).text,
                 passages=[h.passage for h in decision.hits[:3]],
                 language=language,
                 http=http,
@@ -193,8 +201,8 @@ async def plan_turn(
             text = "\n\n".join(
                 [
                     generated.text,
-                    phrase("read_more", language, url=article_url(site, source)),
-                    phrase("feedback", language),
+                    say("read_more", language, url=article_url(site, source)),
+                    say("feedback", language),
                 ]
             )
             meta.update(mode="generated", cited=[str(h.article_id) for h in cited])
@@ -205,6 +213,7 @@ async def plan_turn(
         passage=decision.hit.passage,
         language=language,
         translate=_translator(session, message.workspace_id, http),
+        say=say,
     )
     meta.update(mode=composed.mode, url=composed.url)
     return Plan("reply", "confident", composed.body, language, meta)
@@ -232,6 +241,7 @@ async def respond(
         )
         signals = classify(body)
         config = await load_config(session, workspace_id=message.workspace_id)
+        texts = await load_texts(session, conversation=conversation, contact=contact)
         async with httpx.AsyncClient(timeout=30) if http is None else _borrowed(http) as client:
             plan = await plan_turn(
                 session,
@@ -242,6 +252,7 @@ async def respond(
                 state=state,
                 config=config,
                 http=client,
+                say=workspace_phrases(texts),
             )
         await session.commit()
     plan.meta["signals"] = signals.as_meta()
@@ -265,9 +276,8 @@ async def _apply(db: Database, message_id: uuid.UUID, plan: Plan) -> bool:
     async with db.session() as session:
         message = await session.get(Message, message_id)
         assert message is not None
-        conversation = await session.scalar(
-            select(Conversation).where(Conversation.id == message.conversation_id).with_for_update()
-        )
+        # Contact, then conversation: the one lock order (conversations/locks.py).
+        conversation = await lock_conversation(session, message.conversation_id)
         inbox = await session.get(Inbox, message.inbox_id)
         contact = await session.get(Contact, message.contact_id)
         assert conversation is not None and inbox is not None and contact is not None

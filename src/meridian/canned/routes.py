@@ -75,5 +75,9 @@ async def set_system_template(
 def _system_out(key: str, variants: dict[str, str]) -> SystemTemplateOut:
     kind = system.KINDS[key]
     return SystemTemplateOut(
-        key=key, description=kind.description, defaults=kind.defaults(), variants=variants
+        key=key,
+        description=kind.description,
+        defaults=kind.defaults(),
+        variables=list(kind.variables),
+        variants=variants,
     )

@@ -51,6 +51,8 @@ class SystemTemplateOut(BaseModel):
     description: str
     # What Meridian ships, per language.
     defaults: dict[str, str]
+    # What the text may use besides contact.* and conversation.number ("time", "url").
+    variables: list[str]
     # This workspace's overrides, per locale.
     variants: dict[str, str]
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale
 from jinja2 import TemplateError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +18,7 @@ from meridian.canned.models import CannedResponse
 from meridian.canned.render import babel_locale, check_template, first_name, pick_variant, render_template
 from meridian.canned.schemas import CannedCreate, CannedOut, RenderedOut
 from meridian.contacts.models import Contact
+from meridian.conversations.models import Conversation
 from meridian.conversations.service import get_visible
 from meridian.core.errors import NotFound, ProblemError
 from meridian.vault import service as vault
@@ -113,6 +117,62 @@ async def get_canned(session: AsyncSession, *, workspace_id: uuid.UUID, canned_i
     return _out(await _get(session, workspace_id=workspace_id, canned_id=canned_id))
 
 
+async def customer_variables(
+    session: AsyncSession, *, conversation: Conversation, contact: Contact
+) -> dict[str, Any]:
+    """What a template may say about the customer and the conversation."""
+    pii = (await vault.get_contacts(session, [(contact.id, contact.region)])).get(
+        contact.id, vault.EMPTY_CONTACT
+    )
+    return {
+        "contact": {
+            "name": pii.name,
+            "first_name": first_name(pii.name),
+            "email": pii.email,
+            "phone": pii.phone,
+            "locale": contact.locale,
+            "country": contact.country,
+            "timezone": contact.timezone,
+            "attributes": dict(contact.attributes),
+        },
+        "conversation": {
+            "number": conversation.number,
+            "subject": conversation.subject,
+            "language": conversation.language,
+            "created_at": conversation.created_at,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class ForCustomer:
+    body: str
+    # The variant used, after the fallback chain.
+    variant: str
+    format_locale: Locale
+
+
+async def render_for_customer(
+    session: AsyncSession,
+    *,
+    variants: Mapping[str, str],
+    conversation: Conversation,
+    contact: Contact,
+    agent_name: str | None = None,
+) -> ForCustomer:
+    """One of ``variants`` for this customer (pt-BR -> pt -> workspace default), rendered
+    in their locale and time zone. Raises ``TemplateError`` (and the like) when it fails."""
+    workspace = await session.get(Workspace, conversation.workspace_id)
+    default_locale = workspace.default_locale if workspace is not None else "en"
+    customer_locale = contact.locale or conversation.language
+    variables = await customer_variables(session, conversation=conversation, contact=contact)
+    variables["agent"] = {"name": agent_name}
+    variant = pick_variant(variants, customer_locale, default_locale)
+    locale = babel_locale(customer_locale, variant, default_locale)
+    body = render_template(variants[variant], variables=variables, locale=locale, timezone=contact.timezone)
+    return ForCustomer(body, variant, locale)
+
+
 async def render_canned(
     session: AsyncSession,
     *,
@@ -122,40 +182,26 @@ async def render_canned(
 ) -> RenderedOut:
     """The variant for the conversation's customer, with its variables filled in."""
     row = await _get(session, workspace_id=principal.workspace_id, canned_id=canned_id)
-    workspace = await session.get(Workspace, principal.workspace_id)
-    assert workspace is not None
-    customer_locale: str | None = None
-    timezone: str | None = None
-    variables: dict[str, Any] = {"agent": {"name": principal.name}, "contact": {}, "conversation": {}}
-    if conversation_id is not None:
-        conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
-        contact = await session.get(Contact, conversation.contact_id)
-        assert contact is not None
-        pii = (await vault.get_contacts(session, [(contact.id, contact.region)])).get(
-            contact.id, vault.EMPTY_CONTACT
-        )
-        customer_locale = contact.locale or conversation.language
-        timezone = contact.timezone
-        variables["contact"] = {
-            "name": pii.name,
-            "first_name": first_name(pii.name),
-            "email": pii.email,
-            "phone": pii.phone,
-            "locale": contact.locale,
-            "country": contact.country,
-            "timezone": contact.timezone,
-            "attributes": dict(contact.attributes),
-        }
-        variables["conversation"] = {
-            "number": conversation.number,
-            "subject": conversation.subject,
-            "language": conversation.language,
-            "created_at": conversation.created_at,
-        }
-    variant = pick_variant(row.variants, customer_locale, workspace.default_locale)
-    locale = babel_locale(customer_locale, variant, workspace.default_locale)
     try:
-        body = render_template(row.variants[variant], variables=variables, locale=locale, timezone=timezone)
+        if conversation_id is not None:
+            conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
+            contact = await session.get(Contact, conversation.contact_id)
+            assert contact is not None
+            out = await render_for_customer(
+                session,
+                variants=row.variants,
+                conversation=conversation,
+                contact=contact,
+                agent_name=principal.name,
+            )
+            body, variant, locale = out.body, out.variant, out.format_locale
+        else:
+            workspace = await session.get(Workspace, principal.workspace_id)
+            assert workspace is not None
+            variables: dict[str, Any] = {"agent": {"name": principal.name}, "contact": {}, "conversation": {}}
+            variant = pick_variant(row.variants, None, workspace.default_locale)
+            locale = babel_locale(variant, workspace.default_locale)
+            body = render_template(row.variants[variant], variables=variables, locale=locale, timezone=None)
     except (TemplateError, ValueError, TypeError, ArithmeticError) as exc:
         raise ProblemError(422, f"the canned response could not be rendered: {exc}") from None
     return RenderedOut(

@@ -24,6 +24,7 @@ from meridian.attachments.storage import digest
 from meridian.channels.base import InboundMessage, StatusUpdate
 from meridian.contacts.models import Contact
 from meridian.contacts.service import find_by_identity, identity_kind_for_channel, resolve_contact
+from meridian.conversations.locks import lock_contact
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import event_scope, next_number
 from meridian.core.clock import utcnow
@@ -33,6 +34,9 @@ from meridian.inboxes.models import Inbox
 from meridian.languages.service import detect_for_message
 from meridian.messages.models import Message
 from meridian.messages.service import message_event_payload
+from meridian.privacy.keywords import apply_consent_keyword
+from meridian.privacy.policies import redaction_patterns
+from meridian.privacy.redaction import InboundCopies, redact_inbound
 from meridian.vault import service as vault
 from meridian.vault.files import put_attachment
 
@@ -152,13 +156,26 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         verified_kinds=VERIFIED_KINDS.get(inbox.channel, ()),
     )
     # Same customer, same inbox: one writer at a time decides "new or existing conversation".
-    await session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
+    # Identity lock, contact, then conversation: the one lock order (conversations/locks.py).
+    await lock_contact(session, contact.id)
     again = await _existing(session, inbox.id, msg.external_id)
     if again is not None:
         return IngestResult(again.conversation_id, again.id, created=False)
     now = utcnow()
     conversation, new_conversation = await _conversation_for(session, inbox, contact, msg, now)
-    detection = await detect_for_message(session, contact=contact, conversation=conversation, body=msg.body)
+    # Masked before anything is stored or published (docs/privacy.md, "PII redaction"):
+    # agents, events and the vault never hold a full card number.
+    copies = redact_inbound(
+        body=msg.body,
+        html=msg.html,
+        raw=msg.raw,
+        patterns=await redaction_patterns(session, workspace_id=inbox.workspace_id),
+        mime=inbox.channel == "email",
+        raw_base64=msg.meta.get("raw_encoding") == "base64",
+    )
+    detection = await detect_for_message(
+        session, contact=contact, conversation=conversation, body=copies.body
+    )
     reopened = conversation.status != "open"
     message = Message(
         workspace_id=inbox.workspace_id,
@@ -172,7 +189,7 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         language_confidence=detection.confidence,
         external_id=msg.external_id,
         delivery_status="received",
-        meta={"reply_context": dict(msg.meta)} if msg.meta else {},
+        meta=_message_meta(msg, copies),
         created_at=now,
         sent_at=msg.sent_at,
     )
@@ -192,11 +209,19 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         conversation_id=conversation.id,
         contact_id=contact.id,
         region=contact.region,
-        body=msg.body,
-        html=msg.html,
-        raw=msg.raw,
+        body=copies.body,
+        html=copies.html,
+        raw=copies.raw,
     )
     await _store_attachments(session, message=message, contact=contact, msg=msg)
+    # STOP / START on WhatsApp and SMS: the consent record commits with the message.
+    await apply_consent_keyword(
+        session,
+        workspace_id=inbox.workspace_id,
+        contact_id=contact.id,
+        channel=inbox.channel,
+        body=msg.body,
+    )
     conversation.last_activity_at = now
     conversation.last_incoming_at = now
     if reopened:
@@ -229,10 +254,18 @@ async def ingest_message(session: AsyncSession, *, inbox: Inbox, msg: InboundMes
         session,
         workspace_id=inbox.workspace_id,
         type="message.created",
-        payload=message_event_payload(message, msg.body),
+        payload=message_event_payload(message, copies.body),
         **scope,
     )
     return IngestResult(conversation.id, message.id, created=True)
+
+
+def _message_meta(msg: InboundMessage, copies: InboundCopies) -> dict[str, Any]:
+    meta: dict[str, Any] = {"reply_context": dict(msg.meta)} if msg.meta else {}
+    if copies.found:
+        # What was masked, by kind (never the values), so the thread can say so.
+        meta["redacted"] = sorted(set(copies.found))
+    return meta
 
 
 async def _store_attachments(

@@ -7,29 +7,21 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from meridian.agents.languages import format_spoken, read_spoken
 from meridian.agents.models import Agent
 from meridian.agents.schemas import AgentCreate, AgentUpdate, Availability, Role
 from meridian.agents.service import create_agent, get_agent, set_agent_active, team_ids_of, update_agent
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.admin_common import (
-    admin_page,
-    field_errors,
-    forbidden_unless_admin,
-    not_found,
-    parse_uuid,
-    split_list,
-)
-from meridian.console.deps import PagePrincipal
+from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
+from meridian.console.deps import AdminPage
 from meridian.console.i18n import LANGUAGE_NAMES, N_, SUPPORTED
-from meridian.core.errors import NotFound, ProblemError
 from meridian.teams.service import list_teams
 
 router = APIRouter(prefix="/admin/agents", include_in_schema=False)
@@ -40,11 +32,14 @@ LOCALE_OPTIONS = [(code.replace("_", "-"), LANGUAGE_NAMES[code]) for code in SUP
 
 
 def _values(form: FormData, *, creating: bool) -> dict[str, Any]:
+    # One field for languages and levels: "es:native, en, fr:basic".
+    spoken, levels = read_spoken(str(form.get("languages", "")))
     values: dict[str, Any] = {
         "name": str(form.get("name", "")),
         "email": str(form.get("email", "")),
         "role": str(form.get("role", "")),
-        "languages": split_list(str(form.get("languages", ""))),
+        "languages": spoken,
+        "language_proficiency": levels,
         "locale": str(form.get("locale", "")).replace("_", "-"),
         "timezone": str(form.get("timezone", "")),
         "skills": split_list(str(form.get("skills", ""))),
@@ -76,6 +71,7 @@ async def _form(
             "email": agent.email,
             "role": agent.role,
             "languages": agent.languages,
+            "language_proficiency": agent.language_proficiency,
             "locale": agent.locale,
             "timezone": agent.timezone,
             "skills": agent.skills,
@@ -98,6 +94,9 @@ async def _form(
             "availability": "offline",
         },
         errors=errors or {},
+        spoken=format_spoken(
+            (values or {}).get("languages", []), (values or {}).get("language_proficiency", {})
+        ),
         teams=await list_teams(session, workspace_id=principal.workspace_id),
         roles=get_args(Role),
         availabilities=get_args(Availability),
@@ -107,85 +106,60 @@ async def _form(
     )
 
 
-async def _agent(session: Session, principal: Principal, agent_id: str) -> Agent | None:
-    parsed = parse_uuid(agent_id)
-    if parsed is None:
-        return None
-    try:
-        return await get_agent(session, workspace_id=principal.workspace_id, agent_id=parsed)
-    except NotFound:
-        return None
+AgentPath = Annotated[Agent, path_entity(get_agent, "agent_id")]
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_agent(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_agent(request: Request, principal: AdminPage, session: Session) -> Response:
     return await _form(request, principal, session, agent=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def create(request: Request, principal: AdminPage, session: Session) -> Response:
     values = _values(await request.form(), creating=True)
-    try:
-        await create_agent(session=session, principal=principal, data=AgentCreate.model_validate(values))
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        return await _form(
+    return await save_form(
+        session,
+        lambda: create_agent(session=session, principal=principal, data=AgentCreate.model_validate(values)),
+        rejected=lambda exc: _form(
             request, principal, session, agent=None, values=values, errors=field_errors(exc), status_code=422
-        )
-    return RedirectResponse("/admin/agents?notice=saved", status_code=303)
+        ),
+        done="/admin/agents?notice=saved",
+    )
 
 
 @router.get("/{agent_id}", response_class=HTMLResponse)
-async def edit_agent(request: Request, principal: PagePrincipal, session: Session, agent_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    agent = await _agent(session, principal, agent_id)
-    if agent is None:
-        return not_found(request, principal)
+async def edit_agent(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
     return await _form(request, principal, session, agent=agent)
 
 
 @router.post("/{agent_id}", response_class=HTMLResponse)
-async def save_agent(request: Request, principal: PagePrincipal, session: Session, agent_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    agent = await _agent(session, principal, agent_id)
-    if agent is None:
-        return not_found(request, principal)
+async def save_agent(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
     agent_uuid: uuid.UUID = agent.id
     values = _values(await request.form(), creating=False)
-    try:
-        await update_agent(
+    return await save_form(
+        session,
+        lambda: update_agent(
             session=session, principal=principal, agent_id=agent_uuid, data=AgentUpdate.model_validate(values)
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        agent = await get_agent(session, workspace_id=principal.workspace_id, agent_id=agent_uuid)
-        return await _form(
+        ),
+        rejected=lambda exc: _form(
             request, principal, session, agent=agent, values=values, errors=field_errors(exc), status_code=422
-        )
-    return RedirectResponse(f"/admin/agents/{agent_uuid}?notice=saved", status_code=303)
+        ),
+        done=f"/admin/agents/{agent_uuid}?notice=saved",
+        refresh=[agent],
+    )
 
 
 @router.post("/{agent_id}/active", response_class=HTMLResponse)
-async def set_active(request: Request, principal: PagePrincipal, session: Session, agent_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    agent = await _agent(session, principal, agent_id)
-    if agent is None:
-        return not_found(request, principal)
+async def set_active(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
     active = (await request.form()).get("active") == "1"
     agent_uuid: uuid.UUID = agent.id
-    try:
-        await set_agent_active(session=session, principal=principal, agent_id=agent_uuid, active=active)
-    except ProblemError as exc:
-        await session.rollback()
-        agent = await get_agent(session, workspace_id=principal.workspace_id, agent_id=agent_uuid)
-        return await _form(
+    return await save_form(
+        session,
+        lambda: set_agent_active(session=session, principal=principal, agent_id=agent_uuid, active=active),
+        # Deactivating yourself, say: a conflict, not a typo in a field.
+        rejected=lambda exc: _form(
             request, principal, session, agent=agent, errors=field_errors(exc), status_code=409
-        )
-    return RedirectResponse(f"/admin/agents/{agent_uuid}?notice=saved", status_code=303)
+        ),
+        done=f"/admin/agents/{agent_uuid}?notice=saved",
+        refresh=[agent],
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,16 +34,16 @@ from meridian.automations.schemas import (
 from meridian.console.admin_common import (
     admin_page,
     field_errors,
-    forbidden_unless_admin,
-    not_found,
     parse_uuid,
+    path_entity,
+    save_form,
     split_list,
 )
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import AdminPage
 from meridian.console.i18n import N_
 from meridian.conversations.models import Conversation
 from meridian.conversations.schemas import Priority
-from meridian.core.errors import NotFound, ProblemError
+from meridian.core.errors import ProblemError
 from meridian.inboxes.schemas import ChannelKind
 from meridian.inboxes.service import list_inboxes
 from meridian.teams.service import list_teams
@@ -56,6 +56,14 @@ EVENT_LABELS = {
     "conversation.updated": N_("A conversation changes"),
     "sla.warning": N_("An SLA target is about to be missed"),
     "sla.breached": N_("An SLA target was missed"),
+    "time_since": N_("A set time has passed"),
+}
+# What a "time since" rule counts from (conditions.since).
+SINCE_LABELS = {
+    "created": N_("The conversation was created"),
+    "last_customer_message": N_("The customer's last message"),
+    "last_agent_message": N_("An agent's last reply"),
+    "status_change": N_("The last status change"),
 }
 ACTION_LABELS = {
     "assign_agent": N_("Assign to agent"),
@@ -149,6 +157,15 @@ def _conditions(form: FormData) -> dict[str, Any]:
             conditions[key] = values
     if hours := str(form.get("cond_business_hours", "")):
         conditions["business_hours"] = hours
+    if assigned := str(form.get("cond_assigned", "")):
+        conditions["assigned"] = assigned == "yes"
+    # The time condition: left as typed, so a wrong value comes back as the API's 422.
+    if since := str(form.get("cond_since", "")):
+        conditions["since"] = since
+    if minutes := str(form.get("cond_after_minutes", "")).strip():
+        conditions["after_minutes"] = minutes
+    if form.get("cond_business_time"):
+        conditions["business_time"] = True
     attributes: dict[str, str] = {}
     for line in str(form.get("cond_contact_attributes", "")).splitlines():
         key, sep, value = line.partition("=")
@@ -159,8 +176,9 @@ def _conditions(form: FormData) -> dict[str, Any]:
     return conditions
 
 
-def _action_errors(errors: dict[str, str], exc: ValidationError | ProblemError) -> dict[str, str]:
-    """Errors inside actions go to their row: ('actions', 2, ...) or /actions/2/..."""
+def _action_errors(exc: ValidationError | ProblemError) -> dict[str, str]:
+    """Field errors, with those inside actions on their row: ('actions', 2, ...) or /actions/2/..."""
+    errors = field_errors(exc)
     if isinstance(exc, ValidationError):
         for error in exc.errors():
             loc = [str(p) for p in error["loc"]]
@@ -194,6 +212,7 @@ async def _choices(session: Session, principal: Principal) -> dict[str, Any]:
         "all_statuses": ("open", "pending", "snoozed", "resolved"),
         "action_labels": ACTION_LABELS,
         "event_labels": EVENT_LABELS,
+        "since_labels": SINCE_LABELS,
         "events": EVENTS,
         "list_conditions": LIST_CONDITIONS,
     }
@@ -254,22 +273,11 @@ def _rule_payload(form: FormData) -> dict[str, Any]:
     }
 
 
-async def _rule(session: Session, principal: Principal, automation_id: str) -> Automation | None:
-    parsed = parse_uuid(automation_id)
-    if parsed is None:
-        return None
-    try:
-        return await service.get_automation(
-            session, workspace_id=principal.workspace_id, automation_id=parsed
-        )
-    except NotFound:
-        return None
+RulePath = Annotated[Automation, path_entity(service.get_automation, "automation_id")]
 
 
 @router.get("/automations", response_class=HTMLResponse)
-async def automations(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def automations(request: Request, principal: AdminPage, session: Session) -> Response:
     return admin_page(
         request,
         principal,
@@ -281,81 +289,64 @@ async def automations(request: Request, principal: PagePrincipal, session: Sessi
 
 
 @router.get("/automations/new", response_class=HTMLResponse)
-async def new_rule(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_rule(request: Request, principal: AdminPage, session: Session) -> Response:
     return await _rule_form(request, principal, session, rule=None)
 
 
 @router.post("/automations/new", response_class=HTMLResponse)
-async def create_rule(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def create_rule(request: Request, principal: AdminPage, session: Session) -> Response:
     payload = _rule_payload(await request.form())
-    try:
-        rule = await service.create_automation(
+    return await save_form(
+        session,
+        lambda: service.create_automation(
             session=session, principal=principal, data=AutomationCreate.model_validate(payload)
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        errors = _action_errors(field_errors(exc), exc)
-        return await _rule_form(
-            request, principal, session, rule=None, values=payload, errors=errors, status_code=422
-        )
-    return RedirectResponse(f"/admin/automations/{rule.id}?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _rule_form(
+            request,
+            principal,
+            session,
+            rule=None,
+            values=payload,
+            errors=_action_errors(exc),
+            status_code=422,
+        ),
+        done=lambda rule: f"/admin/automations/{rule.id}?notice=saved",
+    )
 
 
 @router.get("/automations/{automation_id}", response_class=HTMLResponse)
-async def edit_rule(
-    request: Request, principal: PagePrincipal, session: Session, automation_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    rule = await _rule(session, principal, automation_id)
-    if rule is None:
-        return not_found(request, principal)
+async def edit_rule(request: Request, principal: AdminPage, session: Session, rule: RulePath) -> Response:
     return await _rule_form(request, principal, session, rule=rule)
 
 
 @router.post("/automations/{automation_id}", response_class=HTMLResponse)
-async def save_rule(
-    request: Request, principal: PagePrincipal, session: Session, automation_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    rule = await _rule(session, principal, automation_id)
-    if rule is None:
-        return not_found(request, principal)
+async def save_rule(request: Request, principal: AdminPage, session: Session, rule: RulePath) -> Response:
     rule_id: uuid.UUID = rule.id
     payload = _rule_payload(await request.form())
-    try:
-        await service.update_automation(
+    return await save_form(
+        session,
+        lambda: service.update_automation(
             session=session,
             principal=principal,
             automation_id=rule_id,
             data=AutomationUpdate.model_validate(payload),
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        rule = await service.get_automation(
-            session, workspace_id=principal.workspace_id, automation_id=rule_id
-        )
-        errors = _action_errors(field_errors(exc), exc)
-        return await _rule_form(
-            request, principal, session, rule=rule, values=payload, errors=errors, status_code=422
-        )
-    return RedirectResponse(f"/admin/automations/{rule_id}?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _rule_form(
+            request,
+            principal,
+            session,
+            rule=rule,
+            values=payload,
+            errors=_action_errors(exc),
+            status_code=422,
+        ),
+        done=f"/admin/automations/{rule_id}?notice=saved",
+        refresh=[rule],
+    )
 
 
 @router.post("/automations/{automation_id}/delete", response_class=HTMLResponse)
-async def delete_rule(
-    request: Request, principal: PagePrincipal, session: Session, automation_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    rule = await _rule(session, principal, automation_id)
-    if rule is None:
-        return not_found(request, principal)
+async def delete_rule(principal: AdminPage, session: Session, rule: RulePath) -> Response:
     await service.delete_automation(session=session, principal=principal, automation_id=rule.id)
     return RedirectResponse("/admin/automations?notice=saved", status_code=303)
 
@@ -373,14 +364,7 @@ async def _conversation_id(session: Session, principal: Principal, text: str) ->
 
 
 @router.post("/automations/{automation_id}/dry-run", response_class=HTMLResponse)
-async def dry_run(
-    request: Request, principal: PagePrincipal, session: Session, automation_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    rule = await _rule(session, principal, automation_id)
-    if rule is None:
-        return not_found(request, principal)
+async def dry_run(request: Request, principal: AdminPage, session: Session, rule: RulePath) -> Response:
     form = await request.form()
     conversation_id = await _conversation_id(session, principal, str(form.get("conversation", "")))
     result: DryRunOut | None = None
@@ -445,87 +429,67 @@ def _macro_payload(form: FormData) -> dict[str, Any]:
     }
 
 
-async def _macro(session: Session, principal: Principal, macro_id: str) -> Macro | None:
-    parsed = parse_uuid(macro_id)
-    if parsed is None:
-        return None
-    try:
-        return await macro_service.get_macro(session, workspace_id=principal.workspace_id, macro_id=parsed)
-    except NotFound:
-        return None
+MacroPath = Annotated[Macro, path_entity(macro_service.get_macro, "macro_id")]
 
 
 @router.get("/macros/new", response_class=HTMLResponse)
-async def new_macro(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_macro(request: Request, principal: AdminPage, session: Session) -> Response:
     return await _macro_form(request, principal, session, macro=None)
 
 
 @router.post("/macros/new", response_class=HTMLResponse)
-async def create_macro(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def create_macro(request: Request, principal: AdminPage, session: Session) -> Response:
     payload = _macro_payload(await request.form())
-    try:
-        macro = await macro_service.create_macro(
+    return await save_form(
+        session,
+        lambda: macro_service.create_macro(
             session=session, principal=principal, data=MacroCreate.model_validate(payload)
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        errors = _action_errors(field_errors(exc), exc)
-        return await _macro_form(
-            request, principal, session, macro=None, values=payload, errors=errors, status_code=422
-        )
-    return RedirectResponse(f"/admin/macros/{macro.id}?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _macro_form(
+            request,
+            principal,
+            session,
+            macro=None,
+            values=payload,
+            errors=_action_errors(exc),
+            status_code=422,
+        ),
+        done=lambda macro: f"/admin/macros/{macro.id}?notice=saved",
+    )
 
 
 @router.get("/macros/{macro_id}", response_class=HTMLResponse)
-async def edit_macro(request: Request, principal: PagePrincipal, session: Session, macro_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    macro = await _macro(session, principal, macro_id)
-    if macro is None:
-        return not_found(request, principal)
+async def edit_macro(request: Request, principal: AdminPage, session: Session, macro: MacroPath) -> Response:
     return await _macro_form(request, principal, session, macro=macro)
 
 
 @router.post("/macros/{macro_id}", response_class=HTMLResponse)
-async def save_macro(request: Request, principal: PagePrincipal, session: Session, macro_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    macro = await _macro(session, principal, macro_id)
-    if macro is None:
-        return not_found(request, principal)
+async def save_macro(request: Request, principal: AdminPage, session: Session, macro: MacroPath) -> Response:
     macro_uuid: uuid.UUID = macro.id
     payload = _macro_payload(await request.form())
-    try:
-        await macro_service.update_macro(
+    return await save_form(
+        session,
+        lambda: macro_service.update_macro(
             session=session,
             principal=principal,
             macro_id=macro_uuid,
             data=MacroUpdate.model_validate(payload),
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        macro = await macro_service.get_macro(
-            session, workspace_id=principal.workspace_id, macro_id=macro_uuid
-        )
-        errors = _action_errors(field_errors(exc), exc)
-        return await _macro_form(
-            request, principal, session, macro=macro, values=payload, errors=errors, status_code=422
-        )
-    return RedirectResponse(f"/admin/macros/{macro_uuid}?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _macro_form(
+            request,
+            principal,
+            session,
+            macro=macro,
+            values=payload,
+            errors=_action_errors(exc),
+            status_code=422,
+        ),
+        done=f"/admin/macros/{macro_uuid}?notice=saved",
+        refresh=[macro],
+    )
 
 
 @router.post("/macros/{macro_id}/delete", response_class=HTMLResponse)
-async def delete_macro(
-    request: Request, principal: PagePrincipal, session: Session, macro_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    macro = await _macro(session, principal, macro_id)
-    if macro is None:
-        return not_found(request, principal)
+async def delete_macro(principal: AdminPage, session: Session, macro: MacroPath) -> Response:
     await macro_service.delete_macro(session=session, principal=principal, macro_id=macro.id)
     return RedirectResponse("/admin/automations?notice=saved", status_code=303)

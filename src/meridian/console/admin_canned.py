@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import TemplateError
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -21,15 +21,9 @@ from meridian.auth.service import Principal
 from meridian.canned.render import babel_locale, render_template
 from meridian.canned.schemas import CannedCreate, CannedOut
 from meridian.canned.service import create_canned, get_canned, list_canned, replace_canned
-from meridian.console.admin_common import (
-    admin_page,
-    field_errors,
-    forbidden_unless_admin,
-    not_found,
-    parse_uuid,
-)
-from meridian.console.deps import PagePrincipal
-from meridian.core.errors import NotFound, ProblemError
+from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form
+from meridian.console.deps import AdminPage
+from meridian.core.errors import ProblemError
 
 router = APIRouter(prefix="/admin/canned", include_in_schema=False)
 
@@ -71,8 +65,9 @@ def _payload(form: FormData) -> dict[str, Any]:
     }
 
 
-def _variant_errors(errors: dict[str, str], exc: ValidationError | ProblemError) -> dict[str, str]:
-    """Variant errors are keyed by locale: ('variants', 'es') or /variants/es."""
+def _variant_errors(exc: ValidationError | ProblemError) -> dict[str, str]:
+    """Field errors, with a variant's keyed by locale: ('variants', 'es') or /variants/es."""
+    errors = field_errors(exc)
     if isinstance(exc, ValidationError):
         for error in exc.errors():
             loc = [str(p) for p in error["loc"]]
@@ -122,78 +117,55 @@ async def _form(
     )
 
 
-async def _canned(session: Session, principal: Principal, canned_id: str) -> CannedOut | None:
-    parsed = parse_uuid(canned_id)
-    if parsed is None:
-        return None
-    try:
-        return await get_canned(session, workspace_id=principal.workspace_id, canned_id=parsed)
-    except NotFound:
-        return None
+CannedPath = Annotated[CannedOut, path_entity(get_canned, "canned_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def canned_list(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def canned_list(request: Request, principal: AdminPage, session: Session) -> Response:
     rows = await list_canned(session, workspace_id=principal.workspace_id)
     return admin_page(request, principal, "admin_canned.html", items=rows)
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_canned(request: Request, principal: PagePrincipal) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_canned(request: Request, principal: AdminPage) -> Response:
     return await _form(request, principal, canned=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def create(request: Request, principal: AdminPage, session: Session) -> Response:
     form = await request.form()
-    try:
-        out = await create_canned(
+    return await save_form(
+        session,
+        lambda: create_canned(
             session=session, principal=principal, data=CannedCreate.model_validate(_payload(form))
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        errors = _variant_errors(field_errors(exc), exc)
-        return await _form(request, principal, canned=None, form=form, errors=errors, status_code=422)
-    return RedirectResponse(f"/admin/canned/{out.id}?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _form(
+            request, principal, canned=None, form=form, errors=_variant_errors(exc), status_code=422
+        ),
+        done=lambda out: f"/admin/canned/{out.id}?notice=saved",
+    )
 
 
 @router.get("/{canned_id}", response_class=HTMLResponse)
-async def edit_canned(
-    request: Request, principal: PagePrincipal, session: Session, canned_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    canned = await _canned(session, principal, canned_id)
-    if canned is None:
-        return not_found(request, principal)
+async def edit_canned(request: Request, principal: AdminPage, canned: CannedPath) -> Response:
     return await _form(request, principal, canned=canned)
 
 
 @router.post("/{canned_id}", response_class=HTMLResponse)
 async def save_canned(
-    request: Request, principal: PagePrincipal, session: Session, canned_id: str
+    request: Request, principal: AdminPage, session: Session, canned: CannedPath
 ) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    canned = await _canned(session, principal, canned_id)
-    if canned is None:
-        return not_found(request, principal)
     form = await request.form()
-    try:
-        await replace_canned(
+    return await save_form(
+        session,
+        lambda: replace_canned(
             session=session,
             principal=principal,
             canned_id=uuid.UUID(canned.id),
             data=CannedCreate.model_validate(_payload(form)),
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        errors = _variant_errors(field_errors(exc), exc)
-        return await _form(request, principal, canned=canned, form=form, errors=errors, status_code=422)
-    return RedirectResponse(f"/admin/canned/{canned.id}?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _form(
+            request, principal, canned=canned, form=form, errors=_variant_errors(exc), status_code=422
+        ),
+        done=f"/admin/canned/{canned.id}?notice=saved",
+    )

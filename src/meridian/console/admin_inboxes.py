@@ -10,28 +10,19 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.channels.registry import CHANNELS, get_adapter
-from meridian.console.admin_common import (
-    admin_page,
-    field_errors,
-    forbidden_unless_admin,
-    not_found,
-    parse_uuid,
-    split_list,
-)
-from meridian.console.deps import PagePrincipal
+from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
+from meridian.console.deps import AdminPage
 from meridian.console.i18n import N_
-from meridian.core.errors import NotFound, ProblemError
 from meridian.inboxes.models import Inbox
 from meridian.inboxes.schemas import BotMode, InboxCreate, InboxOut, InboxUpdate
 from meridian.inboxes.service import create_inbox as create_inbox_action
@@ -157,20 +148,11 @@ async def _form(
     )
 
 
-async def _inbox(session: Session, principal: Principal, inbox_id: str) -> Inbox | None:
-    parsed = parse_uuid(inbox_id)
-    if parsed is None:
-        return None
-    try:
-        return await get_inbox(session, workspace_id=principal.workspace_id, inbox_id=parsed)
-    except NotFound:
-        return None
+InboxPath = Annotated[Inbox, path_entity(get_inbox, "inbox_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def inboxes(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def inboxes(request: Request, principal: AdminPage, session: Session) -> Response:
     rows = await list_inboxes(session, workspace_id=principal.workspace_id)
     teams = {t.id: t.name for t in await list_teams(session, workspace_id=principal.workspace_id)}
     return admin_page(
@@ -184,38 +166,41 @@ async def inboxes(request: Request, principal: PagePrincipal, session: Session) 
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_inbox(
-    request: Request, principal: PagePrincipal, session: Session, channel: str = ""
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_inbox(request: Request, principal: AdminPage, session: Session, channel: str = "") -> Response:
     if channel not in CHANNELS:
         return RedirectResponse("/admin/inboxes", status_code=303)
     return await _form(request, principal, session, channel=channel, inbox=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def create(request: Request, principal: AdminPage, session: Session) -> Response:
     form = await request.form()
     channel = str(form.get("channel", ""))
     if channel not in CHANNELS:
         return RedirectResponse("/admin/inboxes", status_code=303)
-    try:
-        data = InboxCreate.model_validate(
-            {
-                "name": str(form.get("name", "")),
-                "channel": channel,
-                "config": _config_from(form, channel, editing=False),
-                "team_id": str(form.get("team_id", "")) or None,
-                "bot_mode": str(form.get("bot_mode", "off")),
-            }
-        )
-        out = await create_inbox_action(session=session, principal=principal, data=data)
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        return await _form(
+
+    def created(out: InboxOut) -> str | Response:
+        if out.generated_secrets:
+            # Generated secrets are shown once, on this response only.
+            return admin_page(request, principal, "admin_inbox_created.html", inbox=out)
+        return f"/admin/inboxes/{out.id}?notice=saved"
+
+    return await save_form(
+        session,
+        lambda: create_inbox_action(
+            session=session,
+            principal=principal,
+            data=InboxCreate.model_validate(
+                {
+                    "name": str(form.get("name", "")),
+                    "channel": channel,
+                    "config": _config_from(form, channel, editing=False),
+                    "team_id": str(form.get("team_id", "")) or None,
+                    "bot_mode": str(form.get("bot_mode", "off")),
+                }
+            ),
+        ),
+        rejected=lambda exc: _form(
             request,
             principal,
             session,
@@ -224,53 +209,45 @@ async def create(request: Request, principal: PagePrincipal, session: Session) -
             form=form,
             errors=field_errors(exc),
             status_code=422,
-        )
-    if out.generated_secrets:
-        # Generated secrets are shown once, on this response only.
-        return admin_page(request, principal, "admin_inbox_created.html", inbox=out)
-    return RedirectResponse(f"/admin/inboxes/{out.id}?notice=saved", status_code=303)
+        ),
+        done=created,
+    )
 
 
 @router.get("/{inbox_id}", response_class=HTMLResponse)
-async def edit_inbox(request: Request, principal: PagePrincipal, session: Session, inbox_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    inbox = await _inbox(session, principal, inbox_id)
-    if inbox is None:
-        return not_found(request, principal)
+async def edit_inbox(request: Request, principal: AdminPage, session: Session, inbox: InboxPath) -> Response:
     return await _form(request, principal, session, channel=inbox.channel, inbox=to_out(inbox))
 
 
 @router.post("/{inbox_id}", response_class=HTMLResponse)
-async def save_inbox(request: Request, principal: PagePrincipal, session: Session, inbox_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    inbox = await _inbox(session, principal, inbox_id)
-    if inbox is None:
-        return not_found(request, principal)
+async def save_inbox(request: Request, principal: AdminPage, session: Session, inbox: InboxPath) -> Response:
     form = await request.form()
     inbox_uuid, channel = inbox.id, inbox.channel
-    try:
-        data = InboxUpdate.model_validate(
-            {
-                "name": str(form.get("name", "")),
-                "config": _config_from(form, channel, editing=True),
-                "team_id": str(form.get("team_id", "")) or None,
-                "bot_mode": str(form.get("bot_mode", "")),
-            }
-        )
-        await update_inbox(session=session, principal=principal, inbox_id=inbox_uuid, data=data)
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        current = to_out(await get_inbox(session, workspace_id=principal.workspace_id, inbox_id=inbox_uuid))
-        return await _form(
+    return await save_form(
+        session,
+        lambda: update_inbox(
+            session=session,
+            principal=principal,
+            inbox_id=inbox_uuid,
+            data=InboxUpdate.model_validate(
+                {
+                    "name": str(form.get("name", "")),
+                    "config": _config_from(form, channel, editing=True),
+                    "team_id": str(form.get("team_id", "")) or None,
+                    "bot_mode": str(form.get("bot_mode", "")),
+                }
+            ),
+        ),
+        rejected=lambda exc: _form(
             request,
             principal,
             session,
             channel=channel,
-            inbox=current,
+            inbox=to_out(inbox),
             form=form,
             errors=field_errors(exc),
             status_code=422,
-        )
-    return RedirectResponse(f"/admin/inboxes/{inbox_uuid}?notice=saved", status_code=303)
+        ),
+        done=f"/admin/inboxes/{inbox_uuid}?notice=saved",
+        refresh=[inbox],
+    )

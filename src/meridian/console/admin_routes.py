@@ -16,6 +16,7 @@ from meridian.console import (
     admin_inboxes,
     admin_sla,
     admin_teams,
+    admin_templates,
     admin_workspace,
 )
 
@@ -26,6 +27,7 @@ for module in (
     admin_teams,
     admin_inboxes,
     admin_canned,
+    admin_templates,
     admin_sla,
     admin_automations,
 ):

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.admin_common import (
-    admin_page,
-    field_errors,
-    forbidden_unless_admin,
-    not_found,
-    parse_uuid,
-    split_list,
-)
-from meridian.console.deps import PagePrincipal
+from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
+from meridian.console.deps import AdminPage
 from meridian.conversations.schemas import Priority
-from meridian.core.errors import NotFound, ProblemError
 from meridian.inboxes.schemas import ChannelKind
 from meridian.inboxes.service import list_inboxes
 from meridian.sla.models import SlaPolicy
@@ -94,43 +85,29 @@ async def _form(
     )
 
 
-async def _policy(session: Session, principal: Principal, policy_id: str) -> SlaPolicy | None:
-    parsed = parse_uuid(policy_id)
-    if parsed is None:
-        return None
-    try:
-        return await get_policy(session, workspace_id=principal.workspace_id, policy_id=parsed)
-    except NotFound:
-        return None
+PolicyPath = Annotated[SlaPolicy, path_entity(get_policy, "policy_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def policies(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def policies(request: Request, principal: AdminPage, session: Session) -> Response:
     rows = await list_policies(session, workspace_id=principal.workspace_id)
     return admin_page(request, principal, "admin_sla.html", policies=rows)
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_policy(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_policy(request: Request, principal: AdminPage, session: Session) -> Response:
     return await _form(request, principal, session, policy=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def create(request: Request, principal: AdminPage, session: Session) -> Response:
     payload = _payload(await request.form())
-    try:
-        policy = await create_policy(
+    return await save_form(
+        session,
+        lambda: create_policy(
             session=session, principal=principal, data=SlaPolicyCreate.model_validate(payload)
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        return await _form(
+        ),
+        rejected=lambda exc: _form(
             request,
             principal,
             session,
@@ -138,44 +115,33 @@ async def create(request: Request, principal: PagePrincipal, session: Session) -
             values=payload,
             errors=field_errors(exc),
             status_code=422,
-        )
-    return RedirectResponse(f"/admin/sla/{policy.id}?notice=saved", status_code=303)
+        ),
+        done=lambda policy: f"/admin/sla/{policy.id}?notice=saved",
+    )
 
 
 @router.get("/{policy_id}", response_class=HTMLResponse)
 async def edit_policy(
-    request: Request, principal: PagePrincipal, session: Session, policy_id: str
+    request: Request, principal: AdminPage, session: Session, policy: PolicyPath
 ) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    policy = await _policy(session, principal, policy_id)
-    if policy is None:
-        return not_found(request, principal)
     return await _form(request, principal, session, policy=policy)
 
 
 @router.post("/{policy_id}", response_class=HTMLResponse)
 async def save_policy(
-    request: Request, principal: PagePrincipal, session: Session, policy_id: str
+    request: Request, principal: AdminPage, session: Session, policy: PolicyPath
 ) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    policy = await _policy(session, principal, policy_id)
-    if policy is None:
-        return not_found(request, principal)
     policy_uuid: uuid.UUID = policy.id
     payload = _payload(await request.form())
-    try:
-        await update_policy(
+    return await save_form(
+        session,
+        lambda: update_policy(
             session=session,
             principal=principal,
             policy_id=policy_uuid,
             data=SlaPolicyUpdate.model_validate(payload),
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        policy = await get_policy(session, workspace_id=principal.workspace_id, policy_id=policy_uuid)
-        return await _form(
+        ),
+        rejected=lambda exc: _form(
             request,
             principal,
             session,
@@ -183,18 +149,13 @@ async def save_policy(
             values=payload,
             errors=field_errors(exc),
             status_code=422,
-        )
-    return RedirectResponse(f"/admin/sla/{policy_uuid}?notice=saved", status_code=303)
+        ),
+        done=f"/admin/sla/{policy_uuid}?notice=saved",
+        refresh=[policy],
+    )
 
 
 @router.post("/{policy_id}/delete", response_class=HTMLResponse)
-async def remove_policy(
-    request: Request, principal: PagePrincipal, session: Session, policy_id: str
-) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    policy = await _policy(session, principal, policy_id)
-    if policy is None:
-        return not_found(request, principal)
+async def remove_policy(principal: AdminPage, session: Session, policy: PolicyPath) -> Response:
     await delete_policy(session=session, principal=principal, policy_id=policy.id)
     return RedirectResponse("/admin/sla?notice=saved", status_code=303)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import holidays
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
@@ -21,20 +22,13 @@ from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.calendars import BusinessCalendar, validate_business_hours
 from meridian.calendars.schema import DAY_KEYS
-from meridian.console.admin_common import (
-    admin_page,
-    field_errors,
-    forbidden_unless_admin,
-    not_found,
-    parse_uuid,
-    split_list,
-)
-from meridian.console.deps import PagePrincipal
+from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
+from meridian.console.deps import AdminPage
 from meridian.console.i18n import N_
 from meridian.core.clock import utcnow
-from meridian.core.errors import NotFound, ProblemError
+from meridian.core.errors import ProblemError
 from meridian.teams.models import Team
-from meridian.teams.schemas import TeamCreate, TeamUpdate
+from meridian.teams.schemas import TeamCreate, TeamOut, TeamUpdate
 from meridian.teams.service import create_team, get_team, list_teams, update_team
 
 router = APIRouter(prefix="/admin/teams", include_in_schema=False)
@@ -174,20 +168,11 @@ def _countries() -> list[str]:
     return sorted(holidays.list_supported_countries())
 
 
-async def _team(session: Session, principal: Principal, team_id: str) -> Team | None:
-    parsed = parse_uuid(team_id)
-    if parsed is None:
-        return None
-    try:
-        return await get_team(session, workspace_id=principal.workspace_id, team_id=parsed)
-    except NotFound:
-        return None
+TeamPath = Annotated[Team, path_entity(get_team, "team_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def teams(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def teams(request: Request, principal: AdminPage, session: Session) -> Response:
     now = utcnow()
     rows = await list_teams(session, workspace_id=principal.workspace_id)
     return admin_page(
@@ -196,62 +181,71 @@ async def teams(request: Request, principal: PagePrincipal, session: Session) ->
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_team(request: Request, principal: PagePrincipal) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def new_team(request: Request, principal: AdminPage) -> Response:
     return await _form(request, principal, team=None)
 
 
-@router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def _save(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    *,
+    team: Team | None,
+    action: Callable[[dict[str, Any]], Awaitable[TeamOut]],
+) -> Response:
     form = await request.form()
     values, errors = _parse(form)
-    try:
+
+    async def save() -> TeamOut:
+        # Hours are checked day by day before the action sees them; any bad day rejects the form.
         if errors:
             raise ProblemError(422, "invalid business hours")
-        out = await create_team(session=session, principal=principal, data=TeamCreate.model_validate(values))
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        errors = errors or field_errors(exc)
-        return await _form(
-            request, principal, team=None, values=values, raw=form, errors=errors, status_code=422
-        )
-    return RedirectResponse(f"/admin/teams/{out.id}?notice=saved", status_code=303)
+        return await action(values)
+
+    return await save_form(
+        session,
+        save,
+        rejected=lambda exc: _form(
+            request,
+            principal,
+            team=team,
+            values=values,
+            raw=form,
+            errors=errors or field_errors(exc),
+            status_code=422,
+        ),
+        done=lambda out: f"/admin/teams/{out.id}?notice=saved",
+        refresh=[team] if team is not None else [],
+    )
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def create(request: Request, principal: AdminPage, session: Session) -> Response:
+    return await _save(
+        request,
+        principal,
+        session,
+        team=None,
+        action=lambda values: create_team(
+            session=session, principal=principal, data=TeamCreate.model_validate(values)
+        ),
+    )
 
 
 @router.get("/{team_id}", response_class=HTMLResponse)
-async def edit_team(request: Request, principal: PagePrincipal, session: Session, team_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    team = await _team(session, principal, team_id)
-    if team is None:
-        return not_found(request, principal)
+async def edit_team(request: Request, principal: AdminPage, team: TeamPath) -> Response:
     return await _form(request, principal, team=team)
 
 
 @router.post("/{team_id}", response_class=HTMLResponse)
-async def save_team(request: Request, principal: PagePrincipal, session: Session, team_id: str) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
-    team = await _team(session, principal, team_id)
-    if team is None:
-        return not_found(request, principal)
+async def save_team(request: Request, principal: AdminPage, session: Session, team: TeamPath) -> Response:
     team_uuid: uuid.UUID = team.id
-    form = await request.form()
-    values, errors = _parse(form)
-    try:
-        if errors:
-            raise ProblemError(422, "invalid business hours")
-        await update_team(
+    return await _save(
+        request,
+        principal,
+        session,
+        team=team,
+        action=lambda values: update_team(
             session=session, principal=principal, team_id=team_uuid, data=TeamUpdate.model_validate(values)
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        errors = errors or field_errors(exc)
-        team = await get_team(session, workspace_id=principal.workspace_id, team_id=team_uuid)
-        return await _form(
-            request, principal, team=team, values=values, raw=form, errors=errors, status_code=422
-        )
-    return RedirectResponse(f"/admin/teams/{team_uuid}?notice=saved", status_code=303)
+        ),
+    )

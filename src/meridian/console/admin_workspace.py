@@ -6,14 +6,12 @@ import zoneinfo
 from typing import get_args
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response
 
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.admin_common import admin_page, field_errors, forbidden_unless_admin, split_list
-from meridian.console.deps import PagePrincipal
-from meridian.core.errors import ProblemError
+from meridian.console.admin_common import admin_page, field_errors, save_form, split_list
+from meridian.console.deps import AdminPage
 from meridian.translation.schemas import ProviderName, TranslationSettingsIn
 from meridian.translation.service import get_settings_out, update_settings
 from meridian.workspaces.schemas import WorkspaceUpdate
@@ -48,34 +46,32 @@ async def _page(
 
 
 @router.get("/workspace", response_class=HTMLResponse)
-async def workspace_settings(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def workspace_settings(request: Request, principal: AdminPage, session: Session) -> Response:
     return await _page(request, principal, session)
 
 
 @router.post("/workspace", response_class=HTMLResponse)
-async def save_workspace(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def save_workspace(request: Request, principal: AdminPage, session: Session) -> Response:
     form = await request.form()
-    try:
-        data = WorkspaceUpdate(
-            name=str(form.get("name", "")),
-            default_locale=str(form.get("default_locale", "")),
-            languages=split_list(str(form.get("languages", ""))),
-            timezone=str(form.get("timezone", "")),
-        )
-        await update_workspace(session=session, principal=principal, data=data)
-    except (ValidationError, ProblemError) as exc:
-        return await _page(request, principal, session, errors=field_errors(exc), status_code=422)
-    return RedirectResponse("/admin/workspace?notice=saved", status_code=303)
+    return await save_form(
+        session,
+        lambda: update_workspace(
+            session=session,
+            principal=principal,
+            data=WorkspaceUpdate(
+                name=str(form.get("name", "")),
+                default_locale=str(form.get("default_locale", "")),
+                languages=split_list(str(form.get("languages", ""))),
+                timezone=str(form.get("timezone", "")),
+            ),
+        ),
+        rejected=lambda exc: _page(request, principal, session, errors=field_errors(exc), status_code=422),
+        done="/admin/workspace?notice=saved",
+    )
 
 
 @router.post("/workspace/translation", response_class=HTMLResponse)
-async def save_translation(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if denied := forbidden_unless_admin(request, principal):
-        return denied
+async def save_translation(request: Request, principal: AdminPage, session: Session) -> Response:
     form = await request.form()
     current = await get_settings_out(session, workspace_id=principal.workspace_id)
     values: dict[str, object] = {
@@ -91,11 +87,13 @@ async def save_translation(request: Request, principal: PagePrincipal, session: 
         values["api_key"] = None
     elif key := str(form.get("api_key", "")).strip():
         values["api_key"] = key
-    try:
-        await update_settings(
+    return await save_form(
+        session,
+        lambda: update_settings(
             session=session, principal=principal, data=TranslationSettingsIn.model_validate(values)
-        )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        return await _page(request, principal, session, translation_errors=field_errors(exc), status_code=422)
-    return RedirectResponse("/admin/workspace?notice=saved", status_code=303)
+        ),
+        rejected=lambda exc: _page(
+            request, principal, session, translation_errors=field_errors(exc), status_code=422
+        ),
+        done="/admin/workspace?notice=saved",
+    )

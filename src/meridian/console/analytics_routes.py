@@ -95,7 +95,7 @@ def _params(request: Request) -> dict[str, str]:
 
 
 def _may_see(principal: Principal) -> bool:
-    return principal.role in ("admin", "supervisor")
+    return principal.can("analytics.view")
 
 
 async def _choices(session: Session, principal: Principal) -> dict[str, Any]:

@@ -133,7 +133,10 @@ async def suggestions(
                         "title": h.title,
                         "locale": h.locale,
                         "snippet": h.snippet,
-                        "url": help_url(site, h.locale, f"/articles/{h.slug}"),
+                        "url": (url := help_url(site, h.locale, f"/articles/{h.slug}")),
+                        # A suggested reply: the passage that matched, in the language
+                        # shown (the customer's where a variant exists), and its link.
+                        "reply": f"{h.passage}\n\n{url}",
                     }
                     for h in hits
                 ]

@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from meridian.attachments.uploads import ACCEPT, MAX_FILE_BYTES, MAX_FILES, NewFile
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.canned.service import list_canned, render_canned
 from meridian.channels.registry import get_adapter
+from meridian.config import get_settings
 from meridian.console import queries
 from meridian.console.contact_panel import contact_panel
 from meridian.console.deps import PagePrincipal
@@ -29,6 +32,7 @@ from meridian.core.errors import NotFound, ProblemError
 from meridian.core.ids import parse_id
 from meridian.messages.schemas import ReplyCreate
 from meridian.messages.service import list_messages, post_reply
+from meridian.translation.incoming import for_reader
 from meridian.translation.service import load_translation
 
 router = APIRouter(prefix="/conversations", include_in_schema=False)
@@ -44,9 +48,16 @@ async def _thread_context(
 ) -> dict[str, Any]:
     conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
     (summary,) = await to_out_many(session, [conversation])
+    messages, untranslated = await for_reader(
+        session,
+        workspace_id=principal.workspace_id,
+        agent_id=principal.agent_id,
+        messages=await list_messages(session, principal=principal, conversation_id=conversation_id),
+    )
     return {
         "conversation": summary,
-        "messages": await list_messages(session, principal=principal, conversation_id=conversation_id),
+        "messages": messages,
+        "untranslated": untranslated,
         "agent_names": await queries.agent_names(session, workspace_id=principal.workspace_id),
     }
 
@@ -78,6 +89,14 @@ async def _page_context(session: Session, principal: Principal, summary: Any) ->
         "agents": await queries.active_agents(session, workspace_id=principal.workspace_id),
         "teams": options["teams"],
         "window": reply_window(summary.channel, summary.last_incoming_at),
+        "uploads": {
+            "accept": ACCEPT,
+            "max_files": MAX_FILES,
+            "max_bytes": MAX_FILE_BYTES,
+            # The whole form must pass the body-size limit, which answers before any route;
+            # the margin is for the text fields.
+            "max_total": get_settings().max_body_bytes - 64 * 1024,
+        },
     }
 
 
@@ -191,6 +210,20 @@ async def canned_picker(
     return render(request, "_canned_picker.html", principal=principal, options=options, q=needle)
 
 
+async def _read_uploads(request: Request) -> list[NewFile]:
+    """The chosen files. Read from the parsed form rather than declared as a ``File()``
+    parameter: an untouched file input sends one nameless, empty part, which arrives as
+    an empty string or an empty file depending on the client, and means no file at all."""
+    out = []
+    parts = (await request.form()).getlist("attachments")
+    uploads = [p for p in parts if isinstance(p, StarletteUploadFile) and (p.filename or p.size)]
+    for upload in uploads[: MAX_FILES + 1]:
+        # One byte past the cap is enough for check_files to refuse it by size.
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        out.append(NewFile(upload.filename or "file", upload.content_type or "", data))
+    return out
+
+
 @router.post("/{conversation_id}/messages", response_class=HTMLResponse)
 async def reply(
     request: Request,
@@ -206,16 +239,24 @@ async def reply(
     if ident is None:
         return _not_found(request, principal)
     error: str | None = None
+    problem: ProblemError | None = None
+    status_code = 200
     try:
+        files = await _read_uploads(request)
         # A note stays with the team: the translation box only concerns replies.
         reply_only = kind != "note"
-        data = ReplyCreate(
-            body=body.strip(),
-            private=not reply_only,
-            translate=reply_only and bool(translate) and not sent_body.strip(),
-            sent_body=(sent_body.strip() or None) if reply_only and translate else None,
+        data = ReplyCreate.model_validate(
+            {
+                "body": body.strip(),
+                "private": not reply_only,
+                "translate": reply_only and bool(translate) and not sent_body.strip(),
+                "sent_body": (sent_body.strip() or None) if reply_only and translate else None,
+            },
+            context={"uploads": len(files)},
         )
-        posted = await post_reply(session=session, principal=principal, conversation_id=ident, data=data)
+        posted = await post_reply(
+            session=session, principal=principal, conversation_id=ident, data=data, files=files
+        )
         if data.private:
             await notify_mentions(
                 session,
@@ -226,16 +267,30 @@ async def reply(
             )
     except ValidationError:
         error = "empty"
+        status_code = 422
     except NotFound:
         return _not_found(request, principal)
     except ProblemError as exc:
-        # A channel rule (reply window, erased contact) the agent must see, not a crash.
+        # A channel rule (reply window, erased contact) or a refused file the agent must
+        # see, not a crash; the 4xx status keeps the composer's text and files for a retry.
         await session.rollback()
-        error = exc.detail
+        error, problem = exc.detail, exc
+        status_code = exc.status
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/conversations/{ident}", status_code=303)
     context = await _thread_context(session, principal, ident)
-    return render(request, "_thread.html", principal=principal, send_error=error, **context)
+    response = render(
+        request,
+        "_thread.html",
+        principal=principal,
+        send_error=error,
+        # The template says known problems in the agent's language (_send_problem.html).
+        send_code=problem.code if problem else None,
+        send_params=problem.params if problem else {},
+        **context,
+    )
+    response.status_code = status_code
+    return response
 
 
 async def _update(

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from meridian.auth.deps import optional_principal
 from meridian.auth.service import Principal
+from meridian.console.errors import PageForbidden
 from meridian.core.errors import ProblemError
 
 LOGIN_PATH = "/login"
@@ -31,6 +32,17 @@ async def page_principal(
 
 
 PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+async def require_admin_page(principal: PagePrincipal) -> Principal:
+    """Admin screens: agents and supervisors get the 403 page, on GET and POST alike,
+    before any form is read or anything is loaded."""
+    if not principal.is_admin:
+        raise PageForbidden(principal)
+    return principal
+
+
+AdminPage = Annotated[Principal, Depends(require_admin_page)]
 
 
 def safe_next(value: str | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ from meridian.console.i18n import N_
 from meridian.console.render import render
 from meridian.core.errors import NotFound, ProblemError
 from meridian.core.ids import parse_id
-from meridian.kb import drafts, service, sites
+from meridian.kb import assets, drafts, service, sites
 from meridian.kb.models import ARTICLE_STATUSES
 from meridian.kb.render import render_html
 from meridian.kb.schemas import ArticleCreate, ArticleOut, ArticleUpdate, DraftFromMessage
@@ -44,7 +44,7 @@ ACTIONS: dict[str, str | None] = {
 
 
 def _may_publish(principal: Principal) -> bool:
-    return principal.role in service.PUBLISHERS
+    return principal.can("kb.publish")
 
 
 def _blank(value: str) -> str | None:
@@ -96,6 +96,7 @@ async def _editor(
         may_publish=_may_publish(principal),
         preview_html=render_html(form.get("body", "")),
         ARTICLE_STATUS_LABELS=ARTICLE_STATUS_LABELS,
+        image_megabytes=assets.MAX_IMAGE_BYTES // (1024 * 1024),
         **context,
     )
 
@@ -284,6 +285,45 @@ async def save_article(
 async def preview(request: Request, principal: PagePrincipal, body: Annotated[str, Form()] = "") -> Response:
     """The editor's live preview: the help center's own renderer and sanitizer."""
     return render(request, "_kb_preview.html", principal=principal, preview_html=render_html(body))
+
+
+# The editor's words for the upload refusals of ``kb.assets.upload_image`` (by status).
+UPLOAD_ERRORS = {
+    413: N_("The image is larger than %(megabytes)s MB."),
+    415: N_("Only PNG, JPEG, GIF and WebP images can be added."),
+    422: N_("Choose an image file first."),
+}
+
+
+@router.post("/assets", response_class=HTMLResponse)
+async def upload_image(
+    request: Request,
+    principal: PagePrincipal,
+    session: Session,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """An image for the article; the fragment carries the Markdown the editor inserts."""
+    status = 422
+    if file is not None:
+        data = await file.read(assets.MAX_IMAGE_BYTES + 1)
+        try:
+            uploaded = await assets.upload_image(
+                session=session, principal=principal, filename=file.filename or "image", data=data
+            )
+        except ProblemError as exc:
+            await session.rollback()
+            status = exc.status
+        else:
+            return render(request, "_kb_asset.html", principal=principal, uploaded=uploaded, error=None)
+    return render(
+        request,
+        "_kb_asset.html",
+        principal=principal,
+        status_code=status,
+        uploaded=None,
+        error=UPLOAD_ERRORS.get(status, UPLOAD_ERRORS[422]),
+        megabytes=assets.MAX_IMAGE_BYTES // (1024 * 1024),
+    )
 
 
 @router.get("/articles/{article_id}/versions/{number}", response_class=HTMLResponse)

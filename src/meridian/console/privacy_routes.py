@@ -11,13 +11,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from meridian.agents.service import list_agents
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
+from meridian.console.admin_common import Rejected, path_entity, save_form
+from meridian.console.admin_regions import router as regions_router
 from meridian.console.audit_routes import router as audit_router
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import AdminPage
+from meridian.console.errors import PageNotFound
 from meridian.console.i18n import N_
 from meridian.console.render import render
 from meridian.contacts.models import Contact
@@ -25,13 +27,14 @@ from meridian.contacts.service import find_by_identity, get_contact, to_out_many
 from meridian.core.errors import NotFound, ProblemError
 from meridian.core.ids import parse_id
 from meridian.privacy import consent, erasure, policies, service
-from meridian.privacy.models import PURPOSES, REQUEST_STATUSES, REQUEST_TYPES
+from meridian.privacy.models import PURPOSES, REQUEST_STATUSES, REQUEST_TYPES, PrivacyRequest
 from meridian.privacy.register import complete_pending_erasure, contact_requests
 from meridian.privacy.retention import apply_retention
 from meridian.privacy.schemas import ConsentIn, RetentionPolicyIn, RetentionPolicyUpdate
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 router.include_router(audit_router)
+router.include_router(regions_router)
 
 REQUEST_TYPE_LABELS = {"erase": N_("Erasure"), "export": N_("Export")}
 REQUEST_STATUS_LABELS = {"pending": N_("Pending"), "completed": N_("Completed"), "failed": N_("Failed")}
@@ -58,12 +61,19 @@ LABELS: dict[str, Any] = {
 }
 
 
-def _forbidden(request: Request, principal: Principal) -> Response:
-    return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
+ContactPath = Annotated[Contact, path_entity(get_contact, "contact_id")]
 
 
-def _not_found(request: Request, principal: Principal) -> Response:
-    return render(request, "error.html", principal=principal, status_code=404, error="not_found")
+def _path_id(principal: Principal, value: str) -> uuid.UUID:
+    ident = parse_id(value)
+    if ident is None:
+        raise PageNotFound(principal)
+    return ident
+
+
+def _detail(exc: Rejected) -> str:
+    """One line for the page's alert: the action's own words, or "invalid" for a bad field."""
+    return exc.detail if isinstance(exc, ProblemError) else "invalid"
 
 
 async def _agent_names(session: Session, principal: Principal) -> dict[str, str]:
@@ -107,20 +117,16 @@ async def _register(
 
 @router.get("/privacy", response_class=HTMLResponse)
 async def register(
-    request: Request, principal: PagePrincipal, session: Session, status: str = "", type: str = ""
+    request: Request, principal: AdminPage, session: Session, status: str = "", type: str = ""
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
     return await _register(request, principal, session, status=status, type=type)
 
 
 @router.post("/privacy/find", response_class=HTMLResponse)
 async def find_contact(
-    request: Request, principal: PagePrincipal, session: Session, contact: Annotated[str, Form()] = ""
+    request: Request, principal: AdminPage, session: Session, contact: Annotated[str, Form()] = ""
 ) -> Response:
     """A request names a person: find them by contact id or email address."""
-    if not principal.is_admin:
-        return _forbidden(request, principal)
     value = contact.strip()
     found = None
     ident = parse_id(value)
@@ -142,21 +148,28 @@ async def find_contact(
 
 @router.post("/privacy/requests/{request_id}/complete", response_class=HTMLResponse)
 async def complete_request(
-    request: Request, principal: PagePrincipal, session: Session, request_id: str
+    request: Request, principal: AdminPage, session: Session, request_id: str
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    ident = parse_id(request_id)
-    if ident is None:
-        return _not_found(request, principal)
-    try:
-        await complete_pending_erasure(session=session, principal=principal, request_id=ident)
-    except NotFound:
-        return _not_found(request, principal)
-    except ProblemError as exc:
-        await session.rollback()
-        return await _register(request, principal, session, error=exc.detail, status_code=exc.status)
-    return RedirectResponse("/admin/privacy?notice=saved", status_code=303)
+    ident = _path_id(principal, request_id)
+
+    async def complete() -> None:
+        try:
+            await complete_pending_erasure(session=session, principal=principal, request_id=ident)
+        except NotFound:
+            raise PageNotFound(principal) from None
+
+    return await save_form(
+        session,
+        complete,
+        rejected=lambda exc: _register(
+            request,
+            principal,
+            session,
+            error=_detail(exc),
+            status_code=exc.status if isinstance(exc, ProblemError) else 422,
+        ),
+        done="/admin/privacy?notice=saved",
+    )
 
 
 async def _contact_page(
@@ -198,73 +211,56 @@ def confirm_word(name: str | None, contact_id: str) -> str:
     return (name or "").strip() or contact_id
 
 
-async def _contact_or_none(session: Session, principal: Principal, contact_id: str) -> Contact | None:
-    """The contact in the admin's own workspace; another workspace's id is simply not found."""
-    ident = parse_id(contact_id)
-    if ident is None:
-        return None
-    try:
-        return await get_contact(session, workspace_id=principal.workspace_id, contact_id=ident)
-    except NotFound:
-        return None
-
-
 @router.get("/privacy/contacts/{contact_id}", response_class=HTMLResponse)
 async def contact_page(
-    request: Request, principal: PagePrincipal, session: Session, contact_id: str
+    request: Request, principal: AdminPage, session: Session, contact: ContactPath
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    contact = await _contact_or_none(session, principal, contact_id)
-    if contact is None:
-        return _not_found(request, principal)
-    ident = contact.id
-    return await _contact_page(request, principal, session, ident)
+    return await _contact_page(request, principal, session, contact.id)
 
 
 @router.post("/privacy/contacts/{contact_id}/export", response_class=Response)
 async def export_contact(
-    request: Request, principal: PagePrincipal, session: Session, contact_id: str
+    request: Request, principal: AdminPage, session: Session, contact: ContactPath
 ) -> Response:
     """The same ZIP as ``GET /api/v1/contacts/{id}/export``; POST, since it registers a request."""
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    contact = await _contact_or_none(session, principal, contact_id)
-    if contact is None:
-        return _not_found(request, principal)
     ident = contact.id
-    try:
-        archive, row = await service.export_contact(
+
+    def archive(made: tuple[bytes, PrivacyRequest]) -> Response:
+        data, row = made
+        return Response(
+            data,
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="contact-{row.contact_id}.zip"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return await save_form(
+        session,
+        lambda: service.export_contact(
             session=session, principal=principal, contact_id=ident, source="console"
-        )
-    except ProblemError as exc:
-        await session.rollback()
-        return await _contact_page(
-            request, principal, session, ident, error=exc.detail, status_code=exc.status
-        )
-    return Response(
-        archive,
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="contact-{row.contact_id}.zip"',
-            "Cache-Control": "no-store",
-        },
+        ),
+        rejected=lambda exc: _contact_page(
+            request,
+            principal,
+            session,
+            ident,
+            error=_detail(exc),
+            status_code=exc.status if isinstance(exc, ProblemError) else 422,
+        ),
+        done=archive,
     )
 
 
 @router.post("/privacy/contacts/{contact_id}/erase", response_class=HTMLResponse)
 async def erase_contact(
     request: Request,
-    principal: PagePrincipal,
+    principal: AdminPage,
     session: Session,
-    contact_id: str,
+    contact: ContactPath,
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    contact = await _contact_or_none(session, principal, contact_id)
-    if contact is None:
-        return _not_found(request, principal)
     ident = contact.id
     out = (await to_out_many(session, [contact]))[0]
     # Erasure cannot be undone: the typed name guards against the wrong tab or a slip.
@@ -277,20 +273,16 @@ async def erase_contact(
 @router.post("/privacy/contacts/{contact_id}/consents", response_class=HTMLResponse)
 async def add_consent(
     request: Request,
-    principal: PagePrincipal,
+    principal: AdminPage,
     session: Session,
-    contact_id: str,
+    contact: ContactPath,
     purpose: Annotated[str, Form()] = "",
     channel: Annotated[str, Form()] = "",
     granted: Annotated[str, Form()] = "",
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    contact = await _contact_or_none(session, principal, contact_id)
-    if contact is None:
-        return _not_found(request, principal)
     ident = contact.id
-    try:
+
+    async def record() -> None:
         data = ConsentIn.model_validate(
             {"purpose": purpose, "channel": channel or None, "granted": granted, "source": "console"}
         )
@@ -303,11 +295,15 @@ async def add_consent(
             granted=data.granted,
             source=data.source,
         )
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        detail = exc.detail if isinstance(exc, ProblemError) else "invalid"
-        return await _contact_page(request, principal, session, ident, error=detail, status_code=422)
-    return RedirectResponse(f"/admin/privacy/contacts/{ident}?notice=saved", status_code=303)
+
+    return await save_form(
+        session,
+        record,
+        rejected=lambda exc: _contact_page(
+            request, principal, session, ident, error=_detail(exc), status_code=422
+        ),
+        done=f"/admin/privacy/contacts/{ident}?notice=saved",
+    )
 
 
 async def _retention_page(
@@ -335,64 +331,64 @@ async def _retention_page(
 
 
 @router.get("/privacy/retention", response_class=HTMLResponse)
-async def retention(
-    request: Request, principal: PagePrincipal, session: Session, report: str = ""
-) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
+async def retention(request: Request, principal: AdminPage, session: Session, report: str = "") -> Response:
     return await _retention_page(request, principal, session, report=report == "1")
 
 
 @router.post("/privacy/retention", response_class=HTMLResponse)
 async def create_policy(
     request: Request,
-    principal: PagePrincipal,
+    principal: AdminPage,
     session: Session,
     region: Annotated[str, Form()] = "",
     channel: Annotated[str, Form()] = "",
     max_age_days: Annotated[str, Form()] = "",
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    try:
-        data = RetentionPolicyIn.model_validate(
-            {"region": region.strip() or None, "channel": channel or None, "max_age_days": max_age_days}
-        )
-        await policies.create_policy(session=session, principal=principal, data=data)
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        detail = exc.detail if isinstance(exc, ProblemError) else "invalid"
-        return await _retention_page(request, principal, session, error=detail, status_code=422)
-    return RedirectResponse("/admin/privacy/retention?notice=saved", status_code=303)
+    return await save_form(
+        session,
+        lambda: policies.create_policy(
+            session=session,
+            principal=principal,
+            data=RetentionPolicyIn.model_validate(
+                {"region": region.strip() or None, "channel": channel or None, "max_age_days": max_age_days}
+            ),
+        ),
+        rejected=lambda exc: _retention_page(
+            request, principal, session, error=_detail(exc), status_code=422
+        ),
+        done="/admin/privacy/retention?notice=saved",
+    )
 
 
 @router.post("/privacy/retention/{policy_id}", response_class=HTMLResponse)
 async def change_policy(
     request: Request,
-    principal: PagePrincipal,
+    principal: AdminPage,
     session: Session,
     policy_id: str,
     max_age_days: Annotated[str, Form()] = "",
     enabled: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "save",
 ) -> Response:
-    if not principal.is_admin:
-        return _forbidden(request, principal)
-    ident = parse_id(policy_id)
-    if ident is None:
-        return _not_found(request, principal)
-    try:
-        if action == "delete":
-            await policies.delete_policy(session=session, principal=principal, policy_id=ident)
-        else:
-            data = RetentionPolicyUpdate.model_validate(
-                {"max_age_days": max_age_days, "enabled": enabled == "1"}
-            )
-            await policies.update_policy(session=session, principal=principal, policy_id=ident, data=data)
-    except NotFound:
-        return _not_found(request, principal)
-    except (ValidationError, ProblemError) as exc:
-        await session.rollback()
-        detail = exc.detail if isinstance(exc, ProblemError) else "invalid"
-        return await _retention_page(request, principal, session, error=detail, status_code=422)
-    return RedirectResponse("/admin/privacy/retention?notice=saved", status_code=303)
+    ident = _path_id(principal, policy_id)
+
+    async def change() -> None:
+        try:
+            if action == "delete":
+                await policies.delete_policy(session=session, principal=principal, policy_id=ident)
+            else:
+                data = RetentionPolicyUpdate.model_validate(
+                    {"max_age_days": max_age_days, "enabled": enabled == "1"}
+                )
+                await policies.update_policy(session=session, principal=principal, policy_id=ident, data=data)
+        except NotFound:
+            raise PageNotFound(principal) from None
+
+    return await save_form(
+        session,
+        change,
+        rejected=lambda exc: _retention_page(
+            request, principal, session, error=_detail(exc), status_code=422
+        ),
+        done="/admin/privacy/retention?notice=saved",
+    )

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from meridian.agents.languages import format_spoken, read_spoken
 from meridian.agents.schemas import AgentOut, AgentUpdate
 from meridian.agents.service import get_agent, list_agents, team_ids_of, to_out, update_agent
 from meridian.audit.service import record as audit_record
@@ -33,7 +34,7 @@ from meridian.console import queries, saved_views
 from meridian.console.analytics_routes import router as analytics_router
 from meridian.console.collab_routes import router as collab_router
 from meridian.console.conversation_routes import router as conversation_router
-from meridian.console.deps import PagePrincipal, safe_next
+from meridian.console.deps import AdminPage, PagePrincipal, safe_next
 from meridian.console.i18n import SUPPORTED, negotiate
 from meridian.console.kb_routes import router as kb_router
 from meridian.console.privacy_routes import router as privacy_router
@@ -240,6 +241,7 @@ def _profile_page(
         principal=principal,
         status_code=status_code,
         agent=agent,
+        spoken=format_spoken(agent.languages, agent.language_proficiency),
         error=error,
         locales=SUPPORTED,
         current_locale=negotiate(principal.locale),
@@ -266,10 +268,18 @@ async def save_profile(
     timezone: Annotated[str, Form()],
     languages: Annotated[str, Form()] = "",
 ) -> Response:
-    spoken = [tag.strip() for tag in languages.replace(";", ",").split(",") if tag.strip()]
+    # "es:native, en": languages with optional levels (agents/languages.py).
+    spoken, levels = read_spoken(languages)
     try:
         # Stored as BCP 47 (hyphens); catalog directories use CLDR underscores.
-        data = AgentUpdate(locale=locale.replace("_", "-"), timezone=timezone, languages=spoken)
+        data = AgentUpdate.model_validate(
+            {
+                "locale": locale.replace("_", "-"),
+                "timezone": timezone,
+                "languages": spoken,
+                "language_proficiency": levels,
+            }
+        )
     except ValidationError:
         return _profile_page(
             request, principal, agent=await _me(session, principal), error="invalid", status_code=422
@@ -306,8 +316,6 @@ async def change_password(
 
 
 @router.get("/admin/agents", response_class=HTMLResponse)
-async def admin_agents(request: Request, principal: PagePrincipal, session: Session) -> Response:
-    if not principal.is_admin:
-        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
+async def admin_agents(request: Request, principal: AdminPage, session: Session) -> Response:
     agents = await list_agents(session, workspace_id=principal.workspace_id)
     return render(request, "admin_agents.html", principal=principal, agents=agents)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from meridian.auth.deps import CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import CurrentPrincipal, MergePrincipal, Session, SupervisorPrincipal
 from meridian.contacts import merge as merging
 from meridian.contacts import service
 from meridian.contacts.schemas import (
@@ -73,7 +73,7 @@ async def delete_contact(contact_id: str, principal: SupervisorPrincipal, sessio
 
 @router.post("/contacts/{contact_id}/merge", response_model=MergeOut, status_code=201)
 async def merge_contact(
-    contact_id: str, data: MergeIn, principal: CurrentPrincipal, session: Session
+    contact_id: str, data: MergeIn, principal: MergePrincipal, session: Session
 ) -> MergeOut:
     """Move the other contact's identities and conversations into this one (any agent)."""
     merge = await merging.merge_contacts(

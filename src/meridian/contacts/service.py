@@ -95,7 +95,9 @@ async def resolve_contact(
     """Find the contact known by (kind, identifier) or create it; (contact, created).
 
     Serialised per identity with a transaction-scoped advisory lock so two webhooks
-    for the same new customer arriving together create one contact, not two.
+    for the same new customer arriving together create one contact, not two. It is
+    the first lock of the order in ``conversations/locks.py``: take it before any
+    contact or conversation row.
     A verified email or phone that matches an existing contact joins that contact.
     """
     digest = identifier_hash(kind, normalize_identifier(kind, identifier))

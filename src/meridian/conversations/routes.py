@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from meridian.auth.deps import CurrentPrincipal, Session
+from meridian.auth.deps import AssignPrincipal, CurrentPrincipal, Session
 from meridian.conversations import service
 from meridian.conversations.schemas import (
     ConversationList,
@@ -81,7 +81,7 @@ async def get_conversation(
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationOut)
 async def update_conversation(
-    conversation_id: str, data: ConversationUpdate, principal: CurrentPrincipal, session: Session
+    conversation_id: str, data: ConversationUpdate, principal: AssignPrincipal, session: Session
 ) -> ConversationOut:
     conversation = await service.update_conversation(
         session=session,

@@ -17,9 +17,15 @@ from meridian.config import get_settings
 
 
 def derive_key(purpose: str, *, secret: str | None = None) -> bytes:
-    material = (secret or get_settings().resolved_secret_key()).encode()
+    return _derive(purpose, secret or get_settings().resolved_secret_key())
+
+
+@lru_cache(maxsize=64)
+def _derive(purpose: str, secret: str) -> bytes:
+    # Keyed by the secret itself, so a changed MERIDIAN_SECRET_KEY never meets a stale
+    # key; cached because contact lookups derive the same key on every inbound message.
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"meridian", info=purpose.encode()).derive(
-        material
+        secret.encode()
     )
 
 

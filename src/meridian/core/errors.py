@@ -43,6 +43,8 @@ class ProblemError(Exception):
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         extensions: dict[str, Any] | None = None,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -52,6 +54,10 @@ class ProblemError(Exception):
         self.headers = headers
         # RFC 9457 extension members, e.g. the templates one may send instead.
         self.extensions = extensions
+        # A stable machine key (sent as the problem's "code" member) and its values, so a
+        # client, and the console, can say it in the reader's language instead of ``detail``.
+        self.code = code
+        self.params = params or {}
 
 
 class NotFound(ProblemError):
@@ -109,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
             title=exc.title,
             errors=exc.errors,
             headers=exc.headers,
-            extensions=exc.extensions,
+            extensions={**(exc.extensions or {}), "code": exc.code} if exc.code else exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)

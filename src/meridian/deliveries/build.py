@@ -7,13 +7,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.channels.base import DeliveryError, OutboundMessage
+from meridian.attachments.links import signed_url
+from meridian.attachments.models import Attachment
+from meridian.channels.base import DeliveryError, OutboundAttachment, OutboundMessage
 from meridian.contacts.models import Contact, ContactIdentity
 from meridian.contacts.service import identity_kind_for_channel
 from meridian.conversations.models import Conversation
 from meridian.deliveries.models import Delivery
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
+from meridian.privacy.consent import NEEDS_GRANT
+from meridian.privacy.unsubscribe import unsubscribe_url
+from meridian.vault import files
 from meridian.vault import service as vault
 
 
@@ -33,8 +38,11 @@ async def _recipient(session: AsyncSession, contact: Contact, channel: str) -> s
     return values[identity.id]
 
 
-async def _reply_context(session: AsyncSession, conversation: Conversation) -> dict[str, Any]:
-    """Channel context from the customer's latest message (reply tokens, email headers)."""
+async def _reply_context(
+    session: AsyncSession, conversation: Conversation, message: Message, inbox: Inbox
+) -> dict[str, Any]:
+    """Channel context from the customer's latest message (reply tokens, email headers),
+    and for marketing or proactive email the one-click unsubscribe link (RFC 8058)."""
     last = await session.scalar(
         select(Message)
         .where(Message.conversation_id == conversation.id, Message.direction == "incoming")
@@ -43,7 +51,29 @@ async def _reply_context(session: AsyncSession, conversation: Conversation) -> d
     )
     context: dict[str, Any] = dict(last.meta.get("reply_context", {})) if last else {}
     context.setdefault("subject", conversation.subject)
+    purpose = message.meta.get("purpose")
+    if inbox.channel == "email" and purpose in NEEDS_GRANT:
+        context["list_unsubscribe"] = unsubscribe_url(
+            workspace_id=conversation.workspace_id, contact_id=message.contact_id, purpose=str(purpose)
+        )
     return context
+
+
+async def _attachments(session: AsyncSession, message: Message) -> tuple[OutboundAttachment, ...]:
+    """The message's files with both the bytes (email and Telegram upload them) and a
+    signed link (WhatsApp, Messenger, Instagram, LINE and Twilio fetch it themselves)."""
+    rows = await session.scalars(
+        select(Attachment).where(Attachment.message_id == message.id).order_by(Attachment.id)
+    )
+    out = []
+    for row in rows:
+        data = await files.get_attachment(
+            session, contact_id=row.contact_id, region=row.region, storage_key=row.storage_key
+        )
+        if data is None:
+            raise DeliveryError(f"the file {row.filename} is no longer stored", permanent=True)
+        out.append(OutboundAttachment(row.filename, row.content_type, signed_url(row.id), data))
+    return tuple(out)
 
 
 async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: Inbox) -> OutboundMessage:
@@ -71,6 +101,7 @@ async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: In
     )
     text = content.sent_body or content.body
     recipient = await _recipient(session, contact, inbox.channel) if inbox.channel != "api" else ""
+    attachments = await _attachments(session, message)
     event = {
         "type": "message.created",
         "timestamp": message.created_at.isoformat(),
@@ -86,6 +117,15 @@ async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: In
             "author_kind": message.author_kind,
             "contact_id": str(contact.id),
             "created_at": message.created_at.isoformat(),
+            "attachments": [
+                {
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "size": len(a.data or b""),
+                    "url": a.url,
+                }
+                for a in attachments
+            ],
         },
     }
     if inbox.channel == "api":
@@ -106,7 +146,8 @@ async def build_outbound(session: AsyncSession, *, delivery: Delivery, inbox: In
         idempotency_key=delivery.idempotency_key,
         recipient=recipient,
         body=text,
-        reply_context=await _reply_context(session, conversation),
+        attachments=attachments,
+        reply_context=await _reply_context(session, conversation, message, inbox),
         template=message.meta.get("template"),
         event=event,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.agents.models import Agent, AgentTeam
 from meridian.analytics.demo import seed_demo_history
@@ -18,12 +19,16 @@ from meridian.channels.ingest import ingest_message
 from meridian.channels.whatsapp.models import WhatsAppTemplate
 from meridian.channels.whatsapp.templates import parse_remote
 from meridian.config import get_settings
+from meridian.contacts.models import Contact
 from meridian.core.crypto import encrypt_json
 from meridian.db.engine import Database
 from meridian.demo.escalation import seed_demo_sla
 from meridian.inboxes.models import Inbox
 from meridian.kb.demo import SITE_SLUG, seed_demo_kb
+from meridian.messages.models import Message
+from meridian.privacy.redaction import redact_for_workspace
 from meridian.teams.models import Team
+from meridian.translation.memory import remember_human
 from meridian.workspaces.models import Workspace
 from meridian.workspaces.service import create_workspace
 
@@ -96,6 +101,34 @@ CONVERSATIONS = [
         "Hi, I was charged twice for order 9912. Please refund one.",
     ),
 ]
+# What the teams translated for colleagues before the demo starts (sender id -> who, English).
+# Stored as human segments of the translation memory, so an agent who does not read the
+# customer sees these in English even though the demo has no translation provider.
+HUMAN_TRANSLATIONS = {
+    "5215512345678": (
+        "sofia@demo.meridian.dev",
+        "Hello, my order #4821 still hasn't arrived and it's been two weeks. Can you help me?",
+    ),
+    "5511987654321": (
+        "sofia@demo.meridian.dev",
+        "Hi! Can I exchange the size of the sneakers I bought yesterday?",
+    ),
+    "cust-de-1001": (
+        "lena@demo.meridian.dev",
+        "Good afternoon, the invoice for order 7730 is missing. Could you please send it to me?",
+    ),
+    "cust-jp-2002": (
+        "wei@demo.meridian.dev",
+        "I would like to return an item. Could you tell me how to do it?",
+    ),
+    "cust-cn-3003": (
+        "wei@demo.meridian.dev",
+        "Hello, my order shows as shipped, but the tracking information hasn't been updated for three days.",
+    ),
+    "cust-fr-4004": ("james@demo.meridian.dev", "Hello, do you deliver to Belgium?"),
+    # Nobody on the teams reads Arabic: an outside translator's work, no agent as author.
+    "cust-ar-5005": (None, "Hello, I would like a refund because the product arrived damaged."),
+}
 # Data residency: with the demo's "eu" region (``meridian demo`` creates it in embedded
 # mode) these customers' email domains place them, and their data, in the EU database.
 EU_EMAILS = {"cust-de-1001": "jonas.becker@example.de", "cust-fr-4004": "camille.martin@example.fr"}
@@ -178,6 +211,7 @@ async def seed_demo(db: Database) -> DemoInfo:
         await session.flush()
         password_hash = hash_password(DEMO_PASSWORD)
         supervisors: list[uuid.UUID] = []
+        agent_ids: dict[str, uuid.UUID] = {}
         for email, name, role, languages, locale, tz, team_name in AGENTS:
             agent = Agent(
                 workspace_id=workspace.id,
@@ -190,11 +224,15 @@ async def seed_demo(db: Database) -> DemoInfo:
                 timezone=tz,
                 skills=[],
                 max_concurrent=8,
-                availability="online",
+                # A fresh demo has nobody signed in but the person trying it: routing
+                # queues the customers' conversations in Unassigned (with the "we'll
+                # answer by" notice when the team is closed) until an agent goes online.
+                availability="offline",
                 regions=REGION_GRANTS.get(email),
             )
             session.add(agent)
             await session.flush()
+            agent_ids[email] = agent.id
             if team_name:
                 session.add(AgentTeam(agent_id=agent.id, team_id=teams[team_name].id))
             if role == "supervisor":
@@ -236,7 +274,7 @@ async def seed_demo(db: Database) -> DemoInfo:
             session.add(WhatsAppTemplate(workspace_id=workspace.id, inbox_id=whatsapp.id, **values))
         inboxes = {"whatsapp": whatsapp, "api": api}
         for index, (kind, sender, name, locale, text) in enumerate(CONVERSATIONS):
-            await ingest_message(
+            ingested = await ingest_message(
                 session,
                 inbox=inboxes[kind],
                 msg=InboundMessage(
@@ -251,10 +289,53 @@ async def seed_demo(db: Database) -> DemoInfo:
                     body=text,
                 ),
             )
+            if sender in HUMAN_TRANSLATIONS:
+                author, english = HUMAN_TRANSLATIONS[sender]
+                await _remember_translation(
+                    session,
+                    message_id=ingested.message_id,
+                    text=text,
+                    locale=locale,
+                    english=english,
+                    author_agent_id=agent_ids[author] if author else None,
+                )
         await session.commit()
         await seed_demo_kb(db, workspace.id)
         await seed_demo_history(db, workspace.id)
         return DemoInfo(str(workspace.id), logins, created=True)
+
+
+async def _remember_translation(
+    session: AsyncSession,
+    *,
+    message_id: uuid.UUID,
+    text: str,
+    locale: str,
+    english: str,
+    author_agent_id: uuid.UUID | None,
+) -> None:
+    """A person's English for a seeded message, keyed as the incoming pipeline looks it up."""
+    message = await session.get(Message, message_id)
+    assert message is not None
+    contact = await session.get(Contact, message.contact_id)
+    assert contact is not None
+    # The memory is keyed by the redacted text, as translating looks it up (engine.py).
+    redacted = (await redact_for_workspace(session, workspace_id=message.workspace_id, text=text)).text
+    # Linked to the contact, so erasing the customer forgets it; a contact in a region with
+    # its own database contributes nothing at home (memory.remember).
+    await remember_human(
+        session,
+        workspace_id=message.workspace_id,
+        # The detected language is what lookups use; the contact's locale if none was.
+        source=message.language or locale,
+        # The demo workspace's agent language (its default locale).
+        target="en",
+        source_text=redacted,
+        target_text=english,
+        contact_id=contact.id,
+        region=contact.region,
+        author_agent_id=author_agent_id,
+    )
 
 
 def print_demo_banner(info: DemoInfo, *, base_url: str) -> None:

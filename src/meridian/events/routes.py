@@ -27,6 +27,13 @@ REPLAY_LIMIT = 1000
 def visible(principal: Principal, event: DomainEvent) -> bool:
     if event.workspace_id != principal.workspace_id:
         return False
+    if principal.limited and event.conversation_id is not None and event.assignee_id != principal.agent_id:
+        # Events carry a team but not an inbox: under a custom role's limits, conversation
+        # events come only for what is assigned to the agent or in a permitted team.
+        if principal.limit_inbox_ids is not None:
+            return False
+        if event.team_id is None or event.team_id not in (principal.limit_team_ids or ()):
+            return False
     if principal.sees_all:
         return True
     if event.assignee_id == principal.agent_id:

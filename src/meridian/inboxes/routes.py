@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, Session, SettingsPrincipal
 from meridian.core.errors import path_id
 from meridian.inboxes import service
 from meridian.inboxes.schemas import InboxCreate, InboxList, InboxOut, InboxUpdate
@@ -17,7 +17,7 @@ async def list_inboxes(principal: CurrentPrincipal, session: Session) -> InboxLi
 
 
 @router.post("/inboxes", response_model=InboxOut, status_code=201, response_model_exclude_none=True)
-async def create_inbox(data: InboxCreate, principal: AdminPrincipal, session: Session) -> InboxOut:
+async def create_inbox(data: InboxCreate, principal: SettingsPrincipal, session: Session) -> InboxOut:
     return await service.create_inbox(session=session, principal=principal, data=data)
 
 
@@ -31,7 +31,7 @@ async def get_inbox(inbox_id: str, principal: CurrentPrincipal, session: Session
 
 @router.patch("/inboxes/{inbox_id}", response_model=InboxOut)
 async def update_inbox(
-    inbox_id: str, data: InboxUpdate, principal: AdminPrincipal, session: Session
+    inbox_id: str, data: InboxUpdate, principal: SettingsPrincipal, session: Session
 ) -> InboxOut:
     return await service.update_inbox(
         session=session, principal=principal, inbox_id=path_id(inbox_id, "inbox"), data=data

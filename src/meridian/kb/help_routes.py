@@ -8,9 +8,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from meridian.attachments.routes import content_disposition
 from meridian.auth.deps import Session
 from meridian.core.errors import NotFound
+from meridian.core.ids import parse_id
 from meridian.kb import public
+from meridian.kb.assets import read_asset
 from meridian.kb.help_render import render_page
 from meridian.kb.models import KbArticle, KbSite
 from meridian.kb.search import search
@@ -52,6 +55,28 @@ def _base(site: KbSite, locale: str, available: list[str], path: str) -> dict[st
 def _remember(response: Response, locale: str) -> Response:
     response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+# Declared before the site routes: ``assets`` is reserved as a site slug (kb/schemas.py).
+@router.get("/assets/{asset_id}/{filename}")
+async def asset(asset_id: str, filename: str, session: Session) -> Response:
+    """An article image. The name in the URL is for people; the id alone finds it."""
+    ident = parse_id(asset_id)
+    found = await read_asset(session, asset_id=ident) if ident is not None else None
+    if found is None:
+        raise NotFound("image")
+    return Response(
+        content=found.data,
+        # Sniffed at upload; nosniff and the sandbox keep the browser from reading it as
+        # anything else, and the bytes never change for an id, hence immutable.
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": content_disposition("inline", found.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "public, max-age=31536000, immutable",
+        },
+    )
 
 
 @router.get("/{site_key_}")

@@ -25,6 +25,12 @@ from meridian.kb.textsearch import config_for
 
 log = logging.getLogger(__name__)
 
+# The article's title alone, embedded as one more passage (vectors only; full text and
+# trigrams skip it). A short question is closer to a short title than to a 700-character
+# passage, above all across languages; search scores an article by the mean of its title's
+# and its best passage's similarity (kb/search.py, docs/knowledge-base-and-bot.md).
+TITLE_POSITION = -1
+
 _vectors: dict[str, bool] = {}
 
 
@@ -53,6 +59,7 @@ async def reindex_article(db: Database, article_id: uuid.UUID, *, embedder: Embe
         if article is None:
             return True
         seen: datetime = article.updated_at
+        title = article.title
         published = article.status == "published"
         passages = chunk_article(article.title, article.body) if published else []
         config = await config_for(session, article.locale)
@@ -60,7 +67,7 @@ async def reindex_article(db: Database, article_id: uuid.UUID, *, embedder: Embe
     vectors: list[list[float]] | None = None
     if passages and use_vectors and embedder is not None:
         try:
-            vectors = await embedder.embed_passages(passages)
+            vectors = await embedder.embed_passages([*passages, title])
         except EmbeddingError:
             # Full text still works; the sweep retries the vectors later.
             log.exception("embedding failed", extra={"article_id": str(article_id)})
@@ -80,6 +87,16 @@ async def reindex_article(db: Database, article_id: uuid.UUID, *, embedder: Embe
                 passage=passage,
                 vector=vectors[position] if vectors else None,
                 embedder=embedder.name if vectors and embedder else None,
+            )
+        if vectors is not None and embedder is not None:
+            await _insert_chunk(
+                session,
+                article=article,
+                position=TITLE_POSITION,
+                config=config,
+                passage=title,
+                vector=vectors[-1],
+                embedder=embedder.name,
             )
         done = article.version if (vectors is not None or not passages or not use_vectors) else 0
         # Keep updated_at: indexing is not an edit, and it is the concurrency token above.

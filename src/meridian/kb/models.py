@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -134,4 +134,28 @@ class KbVote(IdMixin, WorkspaceScoped, Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     # A keyed hash of the visitor's address and browser: dedupes without storing either.
     voter: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class KbAsset(IdMixin, WorkspaceScoped, Base):
+    """An image uploaded for articles, served publicly by the help center.
+
+    The bytes live in PostgreSQL rather than the attachments store: article images are
+    few and small, must be readable by every web process, and belong to the workspace
+    (not to a contact, so contact erasure must not touch them).
+    """
+
+    __tablename__ = "kb_assets"
+    # The same picture uploaded twice is stored once.
+    __table_args__ = (UniqueConstraint("workspace_id", "sha256"),)
+
+    filename: Mapped[str] = mapped_column(String(255))
+    # Sniffed from the bytes, never taken from the uploader.
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

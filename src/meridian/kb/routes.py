@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, KbEditPrincipal, Session, SupervisorPrincipal
 from meridian.core.errors import path_id
-from meridian.kb import drafts, service, sites
+from meridian.kb import assets, drafts, service, sites
 from meridian.kb.index import vectors_enabled
 from meridian.kb.schemas import (
     ArticleCreate,
     ArticleList,
     ArticleOut,
     ArticleUpdate,
+    AssetOut,
     CategoryCreate,
     CategoryList,
     CategoryOut,
@@ -32,13 +33,13 @@ router = APIRouter(prefix="/kb", tags=["knowledge base"])
 
 
 @router.post("/articles", response_model=ArticleOut, status_code=201)
-async def create_article(data: ArticleCreate, principal: CurrentPrincipal, session: Session) -> ArticleOut:
+async def create_article(data: ArticleCreate, principal: KbEditPrincipal, session: Session) -> ArticleOut:
     return await service.create_article(session=session, principal=principal, data=data)
 
 
 @router.post("/articles/from-message", response_model=ArticleOut, status_code=201)
 async def draft_from_message(
-    data: DraftFromMessage, principal: CurrentPrincipal, session: Session
+    data: DraftFromMessage, principal: KbEditPrincipal, session: Session
 ) -> ArticleOut:
     return await drafts.draft_from_message(session=session, principal=principal, data=data)
 
@@ -77,7 +78,7 @@ async def get_article(article_id: str, principal: CurrentPrincipal, session: Ses
 
 @router.patch("/articles/{article_id}", response_model=ArticleOut)
 async def update_article(
-    article_id: str, data: ArticleUpdate, principal: CurrentPrincipal, session: Session
+    article_id: str, data: ArticleUpdate, principal: KbEditPrincipal, session: Session
 ) -> ArticleOut:
     return await service.update_article(
         session=session, principal=principal, article_id=path_id(article_id, "article"), data=data
@@ -176,4 +177,30 @@ async def search(
             for h in hits
         ],
         mode="hybrid" if await vectors_enabled(session) else "full_text",
+    )
+
+
+@router.post("/assets", response_model=AssetOut, status_code=201)
+async def upload_asset(
+    principal: KbEditPrincipal, session: Session, file: Annotated[UploadFile, File()]
+) -> AssetOut:
+    """An image for articles (multipart field ``file``); the response has its Markdown."""
+    # The body-size middleware already capped the request; read one byte past the image
+    # limit so an oversized file is refused without buffering more of it.
+    data = await file.read(assets.MAX_IMAGE_BYTES + 1)
+    uploaded = await assets.upload_image(
+        session=session, principal=principal, filename=file.filename or "image", data=data
+    )
+    return asset_out(uploaded)
+
+
+def asset_out(uploaded: assets.Uploaded) -> AssetOut:
+    row = uploaded.asset
+    return AssetOut(
+        id=str(row.id),
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        url=uploaded.url,
+        markdown=uploaded.markdown,
     )

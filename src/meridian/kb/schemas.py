@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from meridian.core.schemas import LanguageTag, Name, StrictModel
 
@@ -12,7 +12,21 @@ ArticleStatus = Literal["draft", "in_review", "published"]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Body = Annotated[str, StringConstraints(max_length=200_000)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[\w][\w-]*$")]
-SiteSlug = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+# Help-center paths the site slug must not shadow (``/help/assets/...`` serves images).
+RESERVED_SITE_SLUGS = frozenset({"assets"})
+
+
+def _not_reserved(value: str) -> str:
+    if value in RESERVED_SITE_SLUGS:
+        raise ValueError(f"{value!r} is reserved")
+    return value
+
+
+SiteSlug = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$"),
+    AfterValidator(_not_reserved),
+]
 
 
 class ArticleCreate(StrictModel):
@@ -155,3 +169,14 @@ class DraftFromMessage(StrictModel):
     title: Title
     category: str | None = None
     locale: LanguageTag | None = None
+
+
+class AssetOut(BaseModel):
+    """An uploaded article image; ``markdown`` is ready to paste into an article body."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    url: str
+    markdown: str

@@ -27,8 +27,6 @@ from meridian.kb.schemas import (
 from meridian.kb.sites import category_by_slug, get_site, help_url
 from meridian.workspaces.models import Workspace
 
-PUBLISHERS = ("admin", "supervisor")
-
 
 def _invalid(pointer: str, message: str, status: int = 422) -> ProblemError:
     return ProblemError(
@@ -139,7 +137,7 @@ async def _category_id(session: AsyncSession, workspace_id: uuid.UUID, slug: str
 
 
 def _check_may_publish(principal: Principal) -> None:
-    if principal.role not in PUBLISHERS:
+    if not principal.can("kb.publish"):
         raise Forbidden("publishing needs a reviewer: a supervisor or an admin")
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, ReplyPrincipal, Session
 from meridian.core.errors import path_id
 from meridian.messages import service
 from meridian.messages.schemas import MessageList, MessageOut, ReplyCreate
@@ -20,7 +20,7 @@ async def list_messages(conversation_id: str, principal: CurrentPrincipal, sessi
 
 @router.post("/conversations/{conversation_id}/messages", response_model=MessageOut, status_code=201)
 async def post_message(
-    conversation_id: str, data: ReplyCreate, principal: CurrentPrincipal, session: Session
+    conversation_id: str, data: ReplyCreate, principal: ReplyPrincipal, session: Session
 ) -> MessageOut:
     return await service.post_reply(
         session=session,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Base64Bytes, BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from meridian.core.schemas import StrictModel
 
@@ -23,6 +23,17 @@ class TemplateRef(StrictModel):
         return values
 
 
+class AttachmentIn(StrictModel):
+    """A file sent with a reply or note through the JSON API (the console uploads multipart)."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    # Checked against the allowed types in ``attachments/uploads.py``; guessed from the
+    # filename when empty or application/octet-stream.
+    content_type: str = Field(default="", max_length=127)
+    # The file's bytes, base64 (RFC 4648, standard alphabet).
+    data: Base64Bytes
+
+
 class ReplyCreate(StrictModel):
     # Optional only with a template: the message then reads as the filled-in template.
     body: str = Field(default="", max_length=65_536)
@@ -34,13 +45,24 @@ class ReplyCreate(StrictModel):
     template: TemplateRef | None = None
     # Send even though the outgoing compliance check warned (privacy/compliance.py).
     override: bool = False
+    # Files sent with the message (limits in attachments/uploads.py).
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+    # Why the message goes out: "marketing" and "proactive" need the contact's consent for
+    # this channel (privacy/consent.py), and email then carries a one-click unsubscribe.
+    purpose: Literal["support", "marketing", "proactive"] = "support"
 
     @model_validator(mode="after")
-    def _has_content(self) -> ReplyCreate:
-        if not self.body and self.template is None:
-            raise ValueError("body: write a message (or choose a template)")
+    def _has_content(self, info: ValidationInfo) -> ReplyCreate:
+        # The console passes its multipart uploads' count as context: files alone are a message.
+        uploads = int((info.context or {}).get("uploads", 0))
+        if not self.body and self.template is None and not self.attachments and not uploads:
+            raise ValueError("body: write a message, attach a file (or choose a template)")
         if self.template is not None and self.private:
             raise ValueError("template: a private note cannot be a template")
+        if self.private and self.purpose != "support":
+            raise ValueError("purpose: a private note is not sent to anyone")
+        if self.template is not None and (self.attachments or uploads):
+            raise ValueError("attachments: a WhatsApp template is sent as approved, without files")
         return self
 
 

@@ -6,24 +6,28 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.attachments.models import Attachment
+from meridian.attachments.uploads import NewFile, check_files, store_files
 from meridian.auth.service import Principal
 from meridian.channels.registry import get_adapter
 from meridian.channels.whatsapp import templates
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
-from meridian.conversations.service import event_scope, get_visible
+from meridian.conversations.service import event_scope, get_visible, visible_to
 from meridian.core.clock import utcnow
-from meridian.core.errors import ProblemError
+from meridian.core.errors import NotFound, ProblemError
+from meridian.db.arrays import in_ids
 from meridian.deliveries.service import enqueue_message_delivery
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
 from meridian.messages.schemas import AttachmentOut, MessageOut, ReplyCreate
 from meridian.privacy.compliance import check_reply
+from meridian.privacy.consent import require_consent
+from meridian.privacy.redaction import mask_cards
 from meridian.translation.outgoing import outgoing_text
 from meridian.vault import regions
 from meridian.vault import service as vault
@@ -50,13 +54,35 @@ def message_event_payload(message: Message, body: str | None = None) -> dict[str
     }
 
 
-async def to_out_many(session: AsyncSession, messages: Sequence[Message], region: str) -> list[MessageOut]:
-    contents = await vault.get_messages(session, [(m.id, region) for m in messages])
+# What MessageOut shows of a message row: a long thread is read as plain rows (no ORM
+# objects to build and track), see list_messages.
+OUT_COLUMNS = (
+    Message.id,
+    Message.conversation_id,
+    Message.direction,
+    Message.author_kind,
+    Message.author_agent_id,
+    Message.content_type,
+    Message.language,
+    Message.language_confidence,
+    Message.delivery_status,
+    Message.delivery_error,
+    Message.external_id,
+    Message.created_at,
+    Message.sent_at,
+    Message.delivered_at,
+    Message.read_at,
+)
+
+
+async def to_out_many(
+    session: AsyncSession, messages: Sequence[Message] | Sequence[Row[*tuple[Any, ...]]], region: str
+) -> list[MessageOut]:
+    """``messages``: ORM messages, or rows of ``OUT_COLUMNS``."""
+    contents = await vault.get_messages(session, [(m.id, region) for m in messages], source=False)
     attachments: dict[uuid.UUID, list[AttachmentOut]] = {m.id: [] for m in messages}
     if messages:
-        for a in await session.scalars(
-            select(Attachment).where(Attachment.message_id.in_([m.id for m in messages]))
-        ):
+        for a in await session.scalars(select(Attachment).where(in_ids(Attachment.message_id, attachments))):
             attachments[a.message_id].append(
                 AttachmentOut(
                     id=str(a.id),
@@ -99,21 +125,30 @@ async def to_out_many(session: AsyncSession, messages: Sequence[Message], region
 async def list_messages(
     session: AsyncSession, *, principal: Principal, conversation_id: uuid.UUID
 ) -> list[MessageOut]:
-    conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
-    contact = await session.get(Contact, conversation.contact_id)
-    assert contact is not None
-    rows = list(
-        await session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation.id)
+    # Visibility and the contact's region in one statement (the region says where the
+    # content lives); the thread itself as plain rows.
+    region = await session.scalar(
+        select(Contact.region)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(Conversation.id == conversation_id, visible_to(principal))
+    )
+    if region is None:
+        raise NotFound("conversation")
+    rows = (
+        await session.execute(
+            select(*OUT_COLUMNS)
+            .where(Message.conversation_id == conversation_id)
             .order_by(Message.created_at, Message.id)
             .limit(5000)
         )
-    )
-    return await to_out_many(session, rows, contact.region)
+    ).all()
+    return await to_out_many(session, rows, region)
 
 
-def _window_error(inbox: Inbox, conversation: Conversation, template: object | None) -> str | None:
+def _window_error(
+    inbox: Inbox, conversation: Conversation, template: object | None
+) -> tuple[str, int] | None:
+    """Why a free-form reply may not go out now, and the channel's window in hours."""
     try:
         window = get_adapter(inbox.channel).reply_window
     except LookupError:
@@ -125,35 +160,57 @@ def _window_error(inbox: Inbox, conversation: Conversation, template: object | N
         hours = int(window.total_seconds() // 3600)
         return (
             f"{inbox.channel} allows free-form replies only within {hours} hours of the customer's "
-            "last message; send an approved template instead"
+            "last message; send an approved template instead",
+            hours,
         )
     return None
 
 
+def _file_kind(item: NewFile) -> str:
+    # The content types ingest gives vendors' media messages, so both directions read alike.
+    major = item.content_type.split("/")[0]
+    return "image" if major == "image" else major if major in ("audio", "video") else "document"
+
+
 async def post_reply(
-    *, session: AsyncSession, principal: Principal, conversation_id: uuid.UUID, data: ReplyCreate
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    conversation_id: uuid.UUID,
+    data: ReplyCreate,
+    files: Sequence[NewFile] = (),
 ) -> MessageOut:
-    """An agent's reply (delivered through the conversation's channel) or private note."""
+    """An agent's reply (delivered through the conversation's channel) or private note.
+
+    ``files`` are the console's multipart uploads; API clients send ``data.attachments``.
+    Both meet the same limits before anything is written.
+    """
+    uploads = check_files([*files, *(NewFile(a.filename, a.content_type, a.data) for a in data.attachments)])
     conversation = await get_visible(session, principal=principal, conversation_id=conversation_id)
     inbox = await session.get(Inbox, conversation.inbox_id)
     contact = await session.get(Contact, conversation.contact_id)
     assert inbox is not None and contact is not None
     if contact.erased_at is not None and not data.private:
-        raise ProblemError(409, "this contact was erased; replies cannot be sent")
+        raise ProblemError(409, "this contact was erased; replies cannot be sent", code="contact_erased")
     template: dict[str, Any] | None = None
     body = data.body
     if data.template is not None:
         template, rendered = await templates.resolve_for_send(
             session,
             inbox=inbox,
+            contact_id=contact.id,
             name=data.template.name,
             language=data.template.language,
             variables=data.template.variables,
         )
         body = body or rendered
+    if not data.private and data.purpose != "support":
+        # A message the customer did not ask for: only with their consent on this channel.
+        await require_consent(session, contact_id=contact.id, purpose=data.purpose, channel=inbox.channel)
     if not data.private:
-        problem = _window_error(inbox, conversation, template)
-        if problem:
+        closed = _window_error(inbox, conversation, template)
+        if closed:
+            problem, hours = closed
             offer = None
             if inbox.channel == "whatsapp":
                 # What may go out instead, in the customer's language.
@@ -163,7 +220,14 @@ async def post_reply(
                         session, inbox_id=inbox.id, language=language
                     )
                 }
-            raise ProblemError(422, problem, title="Outside the reply window", extensions=offer)
+            raise ProblemError(
+                422,
+                problem,
+                title="Outside the reply window",
+                extensions=offer,
+                code="reply_window_closed",
+                params={"hours": hours},
+            )
         await check_reply(
             session,
             principal=principal,
@@ -172,6 +236,9 @@ async def post_reply(
             texts=[body, *([data.sent_body] if data.sent_body else [])],
             override=data.override,
         )
+    # Card numbers are masked in what is stored and therefore sent, as for inbound
+    # messages (docs/privacy.md, "PII redaction"); the check above saw the original.
+    body = mask_cards(body)
     outgoing = await outgoing_text(
         session,
         principal=principal,
@@ -180,7 +247,7 @@ async def post_reply(
         body=body,
         # A template goes out as Meta approved it, never machine-translated.
         translate=data.translate and template is None,
-        sent_body=data.sent_body if template is None else None,
+        sent_body=mask_cards(data.sent_body) if data.sent_body and template is None else None,
         private=data.private,
     )
     now = utcnow()
@@ -192,10 +259,13 @@ async def post_reply(
         direction="note" if data.private else "outgoing",
         author_agent_id=principal.agent_id,
         author_kind="human",
-        content_type="text",
+        content_type="text" if body or not uploads else _file_kind(uploads[0]),
         language=outgoing.language,
         delivery_status="none" if data.private else "queued",
-        meta={"template": template} if template else {},
+        meta={
+            **({"template": template} if template else {}),
+            **({"purpose": data.purpose} if data.purpose != "support" else {}),
+        },
         created_at=now,
     )
     session.add(message)
@@ -209,6 +279,14 @@ async def post_reply(
         region=contact.region,
         body=body,
         sent_body=outgoing.sent_body,
+    )
+    await store_files(
+        session,
+        workspace_id=conversation.workspace_id,
+        message_id=message.id,
+        contact_id=contact.id,
+        region=contact.region,
+        items=uploads,
     )
     if not data.private:
         await enqueue_message_delivery(session, message=message, inbox=inbox)

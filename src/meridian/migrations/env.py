@@ -25,6 +25,9 @@ def run_migrations_online() -> None:
             context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
             with context.begin_transaction():
                 context.run_migrations()
+                # Row-level security for tables that later revisions added (0016).
+                if connection.scalar(text("SELECT to_regprocedure('meridian_secure_tenant_tables()')")):
+                    connection.execute(text("SELECT meridian_secure_tenant_tables()"))
             connection.commit()
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})

@@ -35,7 +35,10 @@ class ConsentRequired(ProblemError):
     def __init__(self, purpose: str, channel: str | None) -> None:
         where = f" on {channel}" if channel else ""
         super().__init__(
-            409, f"the contact has not consented to {purpose} messages{where}", title="Consent required"
+            409,
+            f"the contact has not consented to {purpose} messages{where}",
+            title="Consent required",
+            code="consent_required",
         )
         self.purpose = purpose
         self.channel = channel

@@ -31,6 +31,7 @@ from meridian.deliveries.models import Delivery
 from meridian.events.service import publish
 from meridian.jobs.defer import defer_in_transaction
 from meridian.messages.models import Message
+from meridian.privacy.confirmation import CONFIRMATION, confirm_request
 from meridian.privacy.deadlines import regime_for
 from meridian.privacy.models import PrivacyRequest
 from meridian.privacy.scrub import scrub_deliveries, scrub_events
@@ -124,6 +125,9 @@ async def start_erasure(
     )
     session.add(request)
     await session.flush()
+    if source != "retention":
+        # Someone asked: they get a confirmation in their language (no one asked a purge).
+        await confirm_request(session, contact=contact, request=request, received_at=now)
     await record(
         session,
         workspace_id=contact.workspace_id,
@@ -217,7 +221,8 @@ async def complete_erasure(session: AsyncSession, request: PrivacyRequest) -> No
     result: dict[str, Any] = dict(counts)
     request.status = "completed"
     request.completed_at = utcnow()
-    request.result = result
+    kept = {CONFIRMATION: request.result[CONFIRMATION]} if CONFIRMATION in request.result else {}
+    request.result = {**kept, **result}
     request.error = None
     await record(
         session,

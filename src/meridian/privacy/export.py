@@ -3,7 +3,9 @@
 Layout::
 
     contact.json                  profile, identities, consents, privacy requests
-    conversations/<number>.json   conversation metadata and every message with its content
+    conversations/<number>.json   conversation metadata (tags, custom attributes, the
+                                  satisfaction survey and rating) and every message
+                                  with its content
     attachments/<id>/<filename>   the attachment bytes, decrypted
 
 Built in memory: bodies are capped by MERIDIAN_MAX_BODY_BYTES, so one contact's export
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.analytics.models import CsatSurvey
 from meridian.attachments.models import Attachment
 from meridian.contacts.models import Contact
 from meridian.contacts.service import to_out_many as contacts_out
@@ -164,7 +167,19 @@ async def build_export(session: AsyncSession, people: Sequence[Contact]) -> byte
             if inbox_ids
             else {}
         )
+        # The customer's satisfaction ratings are their own statements: part of the export.
+        surveys = (
+            {
+                c.conversation_id: c
+                for c in await session.scalars(
+                    select(CsatSurvey).where(CsatSurvey.conversation_id.in_([c.id for c in conversations]))
+                )
+            }
+            if conversations
+            else {}
+        )
         for conversation in conversations:
+            survey = surveys.get(conversation.id)
             document = {
                 "id": str(conversation.id),
                 "number": conversation.number,
@@ -174,6 +189,17 @@ async def build_export(session: AsyncSession, people: Sequence[Contact]) -> byte
                 "language": conversation.language,
                 "created_at": _iso(conversation.created_at),
                 "resolved_at": _iso(conversation.resolved_at),
+                "tags": list(conversation.tags or []),
+                "custom_attributes": dict(conversation.custom_attributes or {}),
+                "satisfaction_survey": None
+                if survey is None
+                else {
+                    "status": survey.status,
+                    "language": survey.language,
+                    "sent_at": _iso(survey.sent_at),
+                    "rating": survey.rating,
+                    "answered_at": _iso(survey.answered_at),
+                },
                 "messages": await _messages_json(
                     session, conversation, regions[conversation.contact_id], archive
                 ),

@@ -4,23 +4,29 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from meridian.auth.deps import CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import (
+    CurrentPrincipal,
+    ErasePrincipal,
+    ExportPrincipal,
+    PrivacyPrincipal,
+    Session,
+)
 from meridian.contacts.service import get_contact
 from meridian.core.errors import ProblemError, path_id
 from meridian.core.ids import parse_id
 from meridian.privacy import consent, erasure, service
+from meridian.privacy.consent_routes import router as consent_router
 from meridian.privacy.models import Consent
 from meridian.privacy.retention_routes import router as retention_router
 from meridian.privacy.schemas import ConsentIn, ConsentList, ConsentOut, PrivacyRequestList, PrivacyRequestOut
 
 router = APIRouter(tags=["privacy"])
 router.include_router(retention_router)
+router.include_router(consent_router)
 
 
 @router.post("/contacts/{contact_id}/erase", response_model=PrivacyRequestOut, status_code=202)
-async def erase_contact(
-    contact_id: str, principal: SupervisorPrincipal, session: Session
-) -> PrivacyRequestOut:
+async def erase_contact(contact_id: str, principal: ErasePrincipal, session: Session) -> PrivacyRequestOut:
     request = await erasure.request_erasure(
         session=session, principal=principal, contact_id=path_id(contact_id, "contact")
     )
@@ -32,7 +38,7 @@ async def erase_contact(
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}, "description": "The contact's data as a ZIP"}},
 )
-async def export_contact(contact_id: str, principal: SupervisorPrincipal, session: Session) -> Response:
+async def export_contact(contact_id: str, principal: ExportPrincipal, session: Session) -> Response:
     archive, request = await service.export_contact(
         session=session, principal=principal, contact_id=path_id(contact_id, "contact")
     )
@@ -48,7 +54,7 @@ async def export_contact(contact_id: str, principal: SupervisorPrincipal, sessio
 
 @router.get("/privacy-requests", response_model=PrivacyRequestList)
 async def list_privacy_requests(
-    principal: SupervisorPrincipal,
+    principal: PrivacyPrincipal,
     session: Session,
     status: Literal["pending", "completed", "failed"] | None = None,
     type: Literal["erase", "export"] | None = None,
@@ -66,7 +72,7 @@ async def list_privacy_requests(
 
 @router.get("/privacy-requests/{request_id}", response_model=PrivacyRequestOut)
 async def get_privacy_request(
-    request_id: str, principal: SupervisorPrincipal, session: Session
+    request_id: str, principal: PrivacyPrincipal, session: Session
 ) -> PrivacyRequestOut:
     row = await service.get_request(
         session, workspace_id=principal.workspace_id, request_id=path_id(request_id, "privacy request")

@@ -22,6 +22,8 @@ class PrivacyRequestOut(BaseModel):
     handled_by_id: str | None
     source: str
     result: dict[str, Any]
+    # For the requester, in their language: {"language", "text"} (privacy/confirmation.py).
+    confirmation: dict[str, str] | None = None
     error: str | None
     created_at: datetime
     completed_at: datetime | None
@@ -103,3 +105,10 @@ class RetentionReport(BaseModel):
 class RedactionSettings(StrictModel):
     # Extra regular expressions (Python syntax) whose matches are masked.
     patterns: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ConsentKeywordSettings(StrictModel):
+    # Whole-message keywords on WhatsApp and SMS (privacy/keywords.py); matched without
+    # regard to case, accents or end punctuation.
+    opt_out: list[str] = Field(max_length=100)
+    opt_in: list[str] = Field(max_length=100)

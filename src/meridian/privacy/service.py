@@ -13,6 +13,7 @@ from meridian.contacts.models import Contact
 from meridian.contacts.service import get_contact
 from meridian.core.clock import utcnow
 from meridian.core.errors import NotFound, ProblemError
+from meridian.privacy.confirmation import CONFIRMATION, confirm_request
 from meridian.privacy.deadlines import regime_for
 from meridian.privacy.export import build_export
 from meridian.privacy.models import PrivacyRequest
@@ -30,7 +31,8 @@ def to_out(row: PrivacyRequest) -> PrivacyRequestOut:
         overdue=row.status == "pending" and row.due_at < utcnow(),
         handled_by_id=str(row.handled_by_id) if row.handled_by_id else None,
         source=row.source,
-        result=dict(row.result),
+        result={k: v for k, v in row.result.items() if k != CONFIRMATION},
+        confirmation=row.result.get(CONFIRMATION),
         error=row.error,
         created_at=row.created_at,
         completed_at=row.completed_at,
@@ -67,6 +69,7 @@ async def export_contact(
     )
     session.add(request)
     await session.flush()
+    await confirm_request(session, contact=contact, request=request, received_at=now)
     await record_by(
         session,
         principal,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meridian.agents.models import Agent, AgentTeam
 from meridian.calendars import BusinessCalendar
 from meridian.conversations.models import Conversation
+from meridian.inboxes.models import Inbox
 from meridian.routing.engine import AgentView, TeamView
 from meridian.routing.models import RoutingAgentState
 from meridian.teams.models import Team
@@ -56,6 +57,24 @@ async def open_loads(session: AsyncSession, agent_ids: Sequence[uuid.UUID]) -> d
     return {agent_id: int(n) for agent_id, n in rows if agent_id is not None}
 
 
+async def channel_loads(
+    session: AsyncSession, agent_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Open conversations each agent owns, per channel (for per-channel capacity)."""
+    out: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    if agent_ids:
+        rows = await session.execute(
+            select(Conversation.assignee_id, Inbox.channel, func.count())
+            .join(Inbox, Inbox.id == Conversation.inbox_id)
+            .where(Conversation.assignee_id.in_(agent_ids), Conversation.status == "open")
+            .group_by(Conversation.assignee_id, Inbox.channel)
+        )
+        for agent_id, channel, n in rows:
+            if agent_id is not None:
+                out[agent_id][channel] = int(n)
+    return out
+
+
 async def agents_of(session: AsyncSession, workspace_id: uuid.UUID) -> list[AgentView]:
     """Every active agent who belongs to a team, with fresh loads.
 
@@ -86,6 +105,8 @@ async def agents_of(session: AsyncSession, workspace_id: uuid.UUID) -> list[Agen
         fresh = {a.id: a for a in locked}
         agents = [fresh.get(a.id, a) for a in agents]
     loads = await open_loads(session, candidates)
+    # Only agents with a per-channel limit need their loads split by channel.
+    by_channel = await channel_loads(session, [a.id for a in agents if a.id in loads and a.channel_capacity])
     idle = dict(
         (
             await session.execute(
@@ -100,6 +121,9 @@ async def agents_of(session: AsyncSession, workspace_id: uuid.UUID) -> list[Agen
             id=a.id,
             name=a.name,
             languages=tuple(a.languages),
+            proficiency=dict(a.language_proficiency or {}),
+            channel_capacity=dict(a.channel_capacity or {}),
+            channel_loads=by_channel.get(a.id, {}),
             skills=frozenset(a.skills),
             team_ids=frozenset(teams[a.id]),
             max_concurrent=a.max_concurrent,

@@ -13,17 +13,19 @@ Order of concerns (each narrows the candidates left by the one before):
    waiting for the earliest opening among the remaining teams.
 4. Capacity: open assigned conversations below ``max_concurrent``.
 5. Choice: the returning customer's last agent, then the conversation's own team,
-   then the lowest load ratio, then the longest idle since the last assignment.
+   then the best proficiency in the customer's language (native, fluent, basic), then
+   the lowest load ratio, then the longest idle since the last assignment.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from meridian.agents.languages import RANK, level_in
 from meridian.calendars import BusinessCalendar
 from meridian.languages.tags import primary_language
 
@@ -49,12 +51,26 @@ class AgentView:
     availability: str
     load: int = 0
     last_assigned_at: datetime | None = None
+    # Level per spoken tag (agents/languages.py); a tag left out is "fluent".
+    proficiency: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Open conversations per channel, and the agent's limits per channel (within
+    # max_concurrent; a channel without a limit is bounded by max_concurrent alone).
+    channel_loads: Mapping[str, int] = field(default_factory=dict, hash=False)
+    channel_capacity: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+    def has_room(self, channel: str | None) -> bool:
+        if self.load >= self.max_concurrent:
+            return False
+        limit = self.channel_capacity.get(channel) if channel else None
+        return limit is None or self.channel_loads.get(channel or "", 0) < limit
 
 
 @dataclass(frozen=True)
 class Need:
     language: str | None
     skills: frozenset[str] = frozenset()
+    # The conversation's channel (the inbox's), for agents' per-channel capacity.
+    channel: str | None = None
     # Human-readable notes on where a need came from ("asked for a senior agent before").
     notes: tuple[str, ...] = ()
     preferred_team_id: uuid.UUID | None = None
@@ -148,18 +164,24 @@ def decide(need: Need, teams: Sequence[TeamView], agents: Sequence[AgentView], a
     if not online:
         team = _pick_team(need, [t for t, _ in pairs if t.id in open_teams])
         return Decision("queued", team.id, None, f"{head}, team {team.name} open, nobody online", steps=steps)
-    free = [(t, a) for t, a in online if a.load < a.max_concurrent]
+    free = [(t, a) for t, a in online if a.has_room(need.channel)]
     if not free:
         team = _pick_team(need, [t for t, _ in online])
         return Decision(
             "queued", team.id, None, f"{head}, team {team.name} open, everyone at capacity", steps=steps
         )
 
-    def rank(pair: Pair) -> tuple[bool, bool, float, datetime, str]:
+    wanted = primary(need.language)
+
+    def level(agent: AgentView) -> str | None:
+        return level_in(agent.languages, agent.proficiency, wanted) if wanted else None
+
+    def rank(pair: Pair) -> tuple[bool, bool, int, float, datetime, str]:
         team, agent = pair
         return (
             agent.id != need.sticky_agent_id,
             team.id != need.preferred_team_id,
+            -RANK.get(level(agent) or "", 0),
             agent.load / agent.max_concurrent,
             agent.last_assigned_at or _NEVER,
             str(agent.id),
@@ -169,7 +191,16 @@ def decide(need: Need, teams: Sequence[TeamView], agents: Sequence[AgentView], a
     parts = [head]
     if agent.id == need.sticky_agent_id:
         parts.append("returning customer's last agent")
+    # Say so when the level decided between agents otherwise on a par.
+    rivals = {level(a) for t, a in free if rank((t, a))[:2] == rank((team, agent))[:2]}
+    chosen = level(agent)
+    if chosen is not None and len(rivals) > 1:
+        others = sorted((r or "none" for r in rivals - {chosen}), key=lambda r: -RANK.get(r, 0))
+        parts.append(f"{chosen} in {need.language} over {', '.join(others)}")
     parts += [f"team {team.name} open", f"load {agent.load}/{agent.max_concurrent}"]
+    if need.channel and need.channel in agent.channel_capacity:
+        used = agent.channel_loads.get(need.channel, 0)
+        parts.append(f"{need.channel} {used}/{agent.channel_capacity[need.channel]}")
     return Decision(
         "assigned",
         team.id,

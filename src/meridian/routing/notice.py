@@ -2,18 +2,25 @@
 
 Times and weekday names come from CLDR through Babel, so "Monday 09:00" reads
 "lunes 9:00" or "月曜日 9:00" without hand-kept tables; only the sentences are ours.
+They are the shipped defaults of the ``routing_notice`` system template
+(``canned/system.py``): a workspace may reword any language, and the routing service
+sends whichever text wins.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date, format_skeleton, get_timezone_location
 
+from meridian.canned.render import render_template
 from meridian.routing.engine import primary
 
 
@@ -68,6 +75,12 @@ SENTENCES: dict[str, Sentences] = {
         "我们将在{day} {time}（{tz}）之前回复您。",
         "您的当地时间",
     ),
+    "zh-Hant": Sentences(
+        "感謝您的留言。我們的團隊目前不在服務時間。",
+        "我們將在{time}（{tz}）之前回覆您。",
+        "我們將在{day} {time}（{tz}）之前回覆您。",
+        "您的當地時間",
+    ),
     "ar": Sentences(
         "شكرًا على رسالتك. فريقنا خارج ساعات العمل حاليًا.",
         "سنرد عليك قبل الساعة {time} ({tz}).",
@@ -79,10 +92,12 @@ NOTICE_LANGUAGES = tuple(SENTENCES)
 
 
 def notice_language(tag: str | None) -> str:
-    """The template language for a customer's tag: zh-* -> zh-Hans, pt-BR -> pt, else en."""
+    """The template language for a customer's tag: zh-Hant, other zh -> zh-Hans, pt-BR -> pt, else en."""
     wanted = primary(tag)
     if wanted == "zh":
-        return "zh-Hans"
+        return (
+            "zh-Hant" if tag and tag.lower().startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")) else "zh-Hans"
+        )
     return wanted if wanted in SENTENCES else "en"
 
 
@@ -118,33 +133,63 @@ def customer_zone(
     return team, False
 
 
-def _babel_locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language, sep="-")
-    except (ValueError, UnknownLocaleError):
-        return Locale.parse("en")
+def notice_templates() -> dict[str, str]:
+    """The shipped notice per language as a system template (``routing_notice``).
+
+    Variables: ``time`` ("09:00" in the customer's clock), ``day`` (empty on the same
+    local day, else the weekday or, further out, the date), ``zone`` (the zone's name,
+    for when it is not known to be the customer's), ``your_time`` (whether it is) and
+    ``opening`` (the instant, for ``{{ opening | datetime('full') }}`` and the like).
+    """
+    out: dict[str, str] = {}
+    for language, sentences in SENTENCES.items():
+        label = json.dumps(sentences.your_time, ensure_ascii=False)  # a Jinja string literal
+        tz = "{{ " + label + " if your_time else zone }}"
+        by_time = sentences.by_time.format(time="{{ time }}", tz=tz)
+        by_day = sentences.by_day.format(day="{{ day }}", time="{{ time }}", tz=tz)
+        # CJK sentences end in a full-width stop and take no space after it.
+        space = "" if sentences.intro.endswith("。") else " "
+        out[language] = f"{sentences.intro}{space}{{% if day %}}{by_day}{{% else %}}{by_time}{{% endif %}}"
+    return out
+
+
+def notice_values(
+    *, opening: datetime, now: datetime, zone: ZoneInfo, zone_is_customers: bool
+) -> Callable[[Locale], dict[str, Any]]:
+    """The notice's variables, worded in the locale the text is rendered in."""
+
+    def values(locale: Locale) -> dict[str, Any]:
+        local = opening.astimezone(zone)
+        today = now.astimezone(zone).date()
+        day = ""
+        if local.date() != today:
+            near = local.date() - today < timedelta(days=6)
+            day = (
+                format_date(local.date(), "EEEE", locale=locale)
+                if near
+                else format_skeleton("MMMMd", local, locale=locale)
+            )
+        return {
+            "time": format_skeleton("Hm", local, locale=locale),
+            "day": day,
+            "zone": get_timezone_location(zone, locale=locale),
+            "your_time": zone_is_customers,
+            "opening": opening,
+        }
+
+    return values
 
 
 def render_notice(
     *, opening: datetime, now: datetime, language: str, zone: ZoneInfo, zone_is_customers: bool
 ) -> str:
-    """The whole notice text, e.g. "... We'll answer by Monday, 09:00 (your time)."."""
-    sentences = SENTENCES[notice_language(language)]
-    locale = _babel_locale(notice_language(language))
-    local = opening.astimezone(zone)
-    time_text = format_skeleton("Hm", local, locale=locale)
-    tz_text = sentences.your_time if zone_is_customers else get_timezone_location(zone, locale=locale)
-    today = now.astimezone(zone).date()
-    if local.date() == today:
-        line = sentences.by_time.format(time=time_text, tz=tz_text)
-    else:
-        near = local.date() - today < timedelta(days=6)
-        day = (
-            format_date(local.date(), "EEEE", locale=locale)
-            if near
-            else format_skeleton("MMMMd", local, locale=locale)
-        )
-        line = sentences.by_day.format(day=day, time=time_text, tz=tz_text)
-    # CJK sentences end in a full-width stop and take no space after it.
-    space = "" if sentences.intro.endswith("。") else " "
-    return f"{sentences.intro}{space}{line}"
+    """The shipped notice text, e.g. "... We'll answer by Monday, 09:00 (your time)."."""
+    template_language = notice_language(language)
+    try:
+        locale = Locale.parse(template_language, sep="-")
+    except (ValueError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    values = notice_values(opening=opening, now=now, zone=zone, zone_is_customers=zone_is_customers)
+    return render_template(
+        notice_templates()[template_language], variables=values(locale), locale=locale, timezone=zone.key
+    )

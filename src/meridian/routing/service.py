@@ -15,19 +15,23 @@ from sqlalchemy import case, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.canned.system import render_system
 from meridian.channels.ingest import should_auto_reply
 from meridian.contacts.models import Contact
+from meridian.conversations.locks import lock_conversation
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import assign_conversation, event_scope
 from meridian.core.clock import utcnow
 from meridian.events.service import publish
+from meridian.inboxes.models import Inbox
 from meridian.messages.models import Message
 from meridian.messages.system import post_system_message
 from meridian.routing import directory
 from meridian.routing.engine import Decision, Need, decide
 from meridian.routing.models import RoutingAgentState
-from meridian.routing.notice import customer_zone, notice_language, render_notice
+from meridian.routing.notice import customer_zone, notice_values
 from meridian.teams.models import Team
+from meridian.workspaces.models import Workspace
 
 SKILL_TAG = "skill:"
 # Skills a contact keeps asking for: once a conversation of theirs needed one, the
@@ -36,6 +40,39 @@ LEARNED_SKILLS = ("senior",)
 # Customer tiers that jump the queue when capacity frees up.
 VIP_TIERS = ("vip", "premium", "platinum", "enterprise")
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+async def _intent_skills(
+    session: AsyncSession, conversation: Conversation, known: set[str]
+) -> list[tuple[str, set[str]]]:
+    """(intent, skills it adds) for each intent the bot detected in the customer's
+    messages (``meta.signals.intent``) that the workspace's ``intent_skills`` map names.
+
+    A map, not the intent names themselves: an intent nobody configured asks for
+    nothing, so routing never waits on a skill no agent was ever given.
+    """
+    workspace = await session.get(Workspace, conversation.workspace_id)
+    mapping: dict[str, list[str]] = dict(
+        ((workspace.settings or {}) if workspace else {}).get("intent_skills") or {}
+    )
+    if not mapping:
+        return []
+    intent = Message.meta["signals"]["intent"].astext
+    detected = await session.scalars(
+        select(intent)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.direction == "incoming",
+            intent.in_(list(mapping)),
+        )
+        .distinct()
+    )
+    out: list[tuple[str, set[str]]] = []
+    for name in sorted(detected):
+        if wanted := set(mapping[name]) - known:
+            out.append((name, wanted))
+            known = known | wanted
+    return out
 
 
 async def _need(
@@ -60,14 +97,19 @@ async def _need(
         if asked is not None:
             skills.add(skill)
             notes.append(f"asked for a {skill} agent before")
+    for intent, wanted in await _intent_skills(session, conversation, skills):
+        skills |= wanted
+        notes.append(f"detected intent {intent}")
     sticky = await session.scalar(
         select(Conversation.assignee_id)
         .where(*others, Conversation.assignee_id.is_not(None))
         .order_by(Conversation.last_activity_at.desc())
         .limit(1)
     )
+    channel = await session.scalar(select(Inbox.channel).where(Inbox.id == conversation.inbox_id))
     return Need(
         language=language or conversation.language or contact.locale,
+        channel=channel,
         skills=frozenset(skills),
         notes=tuple(notes),
         preferred_team_id=conversation.team_id,
@@ -100,12 +142,8 @@ async def route_conversation(
     only while it is still theirs (someone may have taken it meanwhile).
     """
     at = at or utcnow()
-    conversation = await session.scalar(
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    # Contact, then conversation: the one lock order (conversations/locks.py).
+    conversation = await lock_conversation(session, conversation_id)
     if conversation is None or conversation.status != "open":
         return None
     if from_agent_id is not None and conversation.assignee_id != from_agent_id:
@@ -229,20 +267,28 @@ async def _send_notice(
     if last is not None and not should_auto_reply(last):
         return  # never answer a robot (an out-of-office reply) with another automatic message
     team = await session.get(Team, conversation.team_id) if conversation.team_id else None
-    language = notice_language(conversation.language or contact.locale)
     zone, known = customer_zone(
         contact_timezone=contact.timezone,
         country=contact.country,
         team_timezone=team.timezone if team else "UTC",
         at=opening,
     )
-    body = render_notice(opening=opening, now=at, language=language, zone=zone, zone_is_customers=known)
+    # The workspace's wording when an admin changed it (system template), else ours.
+    notice = await render_system(
+        session,
+        key="routing_notice",
+        conversation=conversation,
+        contact=contact,
+        language=None,
+        locale_values=notice_values(opening=opening, now=at, zone=zone, zone_is_customers=known),
+        timezone=zone.key,
+    )
     sent = await post_system_message(
         session,
         conversation=conversation,
-        body=body,
+        body=notice.body,
         kind="reply",
-        language=language,
+        language=notice.locale,
         meta={"routing_notice": {"opening": opening.isoformat(), "timezone": zone.key}},
     )
     if sent is not None:

@@ -18,7 +18,14 @@ from meridian.routing.service import drain_queue, reroute_agent, route_conversat
 # Conversation states that free a slot of the agent who owned it.
 RELEASING = ("resolved", "pending", "snoozed")
 # Agent fields whose change can open room for queued work.
-CAPACITY_FIELDS = {"availability", "max_concurrent", "team_ids", "languages", "skills"}
+CAPACITY_FIELDS = {
+    "availability",
+    "max_concurrent",
+    "channel_capacity",
+    "team_ids",
+    "languages",
+    "skills",
+}
 
 
 @subscriber("routing", "message.created", "conversation.updated", "agent.updated")

@@ -38,6 +38,9 @@ def default_rules() -> list[Rule]:
         # Vendors retry in bursts; generous, but a flood from one address stops.
         Rule("webhooks", lambda m, p: p.startswith("/webhooks/"), TokenBucket(capacity=300, per_second=50)),
         Rule("help", lambda m, p: p.startswith("/help"), TokenBucket(capacity=120, per_second=10)),
+        Rule(
+            "unsubscribe", lambda m, p: p.startswith("/unsubscribe/"), TokenBucket(capacity=30, per_second=1)
+        ),
     ]
 
 

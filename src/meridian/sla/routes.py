@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, Session, SettingsPrincipal
 from meridian.core.errors import path_id
 from meridian.sla import service
 from meridian.sla.schemas import SlaPolicyCreate, SlaPolicyList, SlaPolicyOut, SlaPolicyUpdate
@@ -17,7 +17,9 @@ async def list_policies(principal: CurrentPrincipal, session: Session) -> SlaPol
 
 
 @router.post("/sla-policies", response_model=SlaPolicyOut, status_code=201)
-async def create_policy(data: SlaPolicyCreate, principal: AdminPrincipal, session: Session) -> SlaPolicyOut:
+async def create_policy(
+    data: SlaPolicyCreate, principal: SettingsPrincipal, session: Session
+) -> SlaPolicyOut:
     return service.to_out(await service.create_policy(session=session, principal=principal, data=data))
 
 
@@ -31,7 +33,7 @@ async def get_policy(policy_id: str, principal: CurrentPrincipal, session: Sessi
 
 @router.patch("/sla-policies/{policy_id}", response_model=SlaPolicyOut)
 async def update_policy(
-    policy_id: str, data: SlaPolicyUpdate, principal: AdminPrincipal, session: Session
+    policy_id: str, data: SlaPolicyUpdate, principal: SettingsPrincipal, session: Session
 ) -> SlaPolicyOut:
     policy = await service.update_policy(
         session=session, principal=principal, policy_id=path_id(policy_id, "SLA policy"), data=data
@@ -40,7 +42,7 @@ async def update_policy(
 
 
 @router.delete("/sla-policies/{policy_id}", status_code=204)
-async def delete_policy(policy_id: str, principal: AdminPrincipal, session: Session) -> Response:
+async def delete_policy(policy_id: str, principal: SettingsPrincipal, session: Session) -> Response:
     await service.delete_policy(
         session=session, principal=principal, policy_id=path_id(policy_id, "SLA policy")
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.conversations.models import Conversation
+from meridian.conversations.locks import lock_conversation
 from meridian.core.clock import utcnow
 from meridian.events.dispatch import subscriber
 from meridian.events.models import DomainEvent
@@ -29,12 +28,8 @@ def _message_time(payload: dict[str, object], fallback: datetime) -> datetime:
 async def on_event(session: AsyncSession, event: DomainEvent) -> None:
     if event.conversation_id is None:
         return
-    conversation = await session.scalar(
-        select(Conversation)
-        .where(Conversation.id == event.conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    # Contact, then conversation: the one lock order (conversations/locks.py).
+    conversation = await lock_conversation(session, event.conversation_id)
     if conversation is None:
         return
     # Status changes carry no time of their own; the dispatcher runs them within moments.

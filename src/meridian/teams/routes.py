@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, Session, SettingsPrincipal
 from meridian.core.errors import path_id
 from meridian.teams import service
 from meridian.teams.schemas import TeamCreate, TeamList, TeamOut, TeamUpdate
@@ -17,7 +17,7 @@ async def list_teams(principal: CurrentPrincipal, session: Session) -> TeamList:
 
 
 @router.post("/teams", response_model=TeamOut, status_code=201)
-async def create_team(data: TeamCreate, principal: AdminPrincipal, session: Session) -> TeamOut:
+async def create_team(data: TeamCreate, principal: SettingsPrincipal, session: Session) -> TeamOut:
     return await service.create_team(session=session, principal=principal, data=data)
 
 
@@ -30,7 +30,9 @@ async def get_team(team_id: str, principal: CurrentPrincipal, session: Session) 
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
-async def update_team(team_id: str, data: TeamUpdate, principal: AdminPrincipal, session: Session) -> TeamOut:
+async def update_team(
+    team_id: str, data: TeamUpdate, principal: SettingsPrincipal, session: Session
+) -> TeamOut:
     return await service.update_team(
         session=session, principal=principal, team_id=path_id(team_id, "team"), data=data
     )

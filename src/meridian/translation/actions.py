@@ -113,12 +113,15 @@ async def retry_translation(*, session: AsyncSession, principal: Principal, mess
     if message.direction != "incoming":
         raise ProblemError(422, "only customers' messages are translated for agents")
     config = await load_translation(session, workspace_id=message.workspace_id)
-    if config.provider is None:
-        raise ProblemError(422, "no translation provider is configured for this workspace")
     existing = await incoming.current_translation(session, message, contact.region)
     if existing and existing.get("body"):
         raise ProblemError(409, "this message is already translated; correct it with PUT instead")
-    await defer_translation(session, message_id=message.id)
+    if config.provider is None:
+        # The memory may still know this text (a colleague translated it before).
+        if not await incoming.translate_from_memory(session, message_id=message.id):
+            raise ProblemError(422, "no translation provider is configured for this workspace")
+    else:
+        await defer_translation(session, message_id=message.id)
     await session.commit()
 
 

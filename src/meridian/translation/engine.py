@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -17,7 +17,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.languages.tags import normalize_language_tag, primary_language
-from meridian.privacy.redaction import redact_for_workspace
+from meridian.privacy.policies import redaction_patterns
+from meridian.privacy.redaction import redact, redact_for_workspace
 from meridian.translation import memory
 from meridian.translation.base import ProviderSettings, TranslationProvider
 from meridian.translation.registry import create_provider
@@ -78,6 +79,52 @@ async def http_client(http: httpx.AsyncClient | None = None) -> AsyncIterator[ht
         yield client
 
 
+def _remembered(match: memory.Match, source: str, target: str) -> Translated:
+    provider = "human" if match.origin == "human" else match.provider
+    return Translated(match.target_text, source, target, provider, "memory")
+
+
+async def _whole_text_match(
+    session: AsyncSession, *, workspace_id: uuid.UUID, text: str, source: str, target: str
+) -> Translated | None:
+    known = await memory.lookup(
+        session, workspace_id=workspace_id, source=source, target=target, texts=[text]
+    )
+    return _remembered(next(iter(known.values())), source, target) if known else None
+
+
+async def recall_many(
+    session: AsyncSession, *, workspace_id: uuid.UUID, items: Sequence[tuple[str, str]], target: str
+) -> list[Translated | None]:
+    """Stored whole-text translations of ``(text, source language)`` pairs, in order.
+
+    Never asks a provider: what a page may show while it renders. One memory query per
+    source language, however long the thread.
+    """
+    target = normalize_language_tag(target)
+    patterns = await redaction_patterns(session, workspace_id=workspace_id)
+    # Keyed by the redacted text, as translate_text stores and looks it up.
+    texts = [redact(text, patterns=patterns).text for text, _ in items]
+    by_language: dict[str, list[int]] = {}
+    for index, (_, source) in enumerate(items):
+        if not same_language(source, target):
+            by_language.setdefault(primary_language(source), []).append(index)
+    found: list[Translated | None] = [None] * len(items)
+    for language, indexes in by_language.items():
+        known = await memory.lookup(
+            session,
+            workspace_id=workspace_id,
+            source=language,
+            target=target,
+            texts=[texts[i] for i in indexes],
+        )
+        for i in indexes:
+            match = known.get(memory.normalize_segment(texts[i]))
+            if match is not None:
+                found[i] = _remembered(match, items[i][1], target)
+    return found
+
+
 async def translate_text(
     session: AsyncSession,
     *,
@@ -104,13 +151,11 @@ async def translate_text(
     # memory (privacy/redaction.py); the stored message keeps the original.
     text = (await redact_for_workspace(session, workspace_id=workspace_id, text=text)).text
     if source is not None:
-        known = await memory.lookup(
-            session, workspace_id=workspace_id, source=source, target=target, texts=[text]
+        remembered = await _whole_text_match(
+            session, workspace_id=workspace_id, text=text, source=source, target=target
         )
-        if known:
-            match = next(iter(known.values()))
-            provider = "human" if match.origin == "human" else match.provider
-            return Translated(match.target_text, source, target, provider, "memory")
+        if remembered is not None:
+            return remembered
     if config.provider is None:
         raise TranslationUnavailable("no translation provider is configured for this workspace")
     adapter = provider_for(config.provider)

@@ -9,6 +9,7 @@ instead (``retry_at`` is null once Meridian stopped retrying by itself).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,8 @@ from meridian.conversations.service import event_scope
 from meridian.events.service import publish
 from meridian.languages.tags import primary_language
 from meridian.messages.models import Message
-from meridian.translation.engine import same_language, translate_text
+from meridian.messages.schemas import MessageOut
+from meridian.translation.engine import TranslationUnavailable, recall_many, same_language, translate_text
 from meridian.translation.service import load_translation
 from meridian.vault import service as vault
 
@@ -43,11 +45,15 @@ async def _speakers(session: AsyncSession, conversation: Conversation) -> list[l
 
 
 async def needs_translation(session: AsyncSession, message: Message) -> bool:
-    """Translate when a provider is set and nobody who may answer reads the message's language."""
+    """Translate when nobody who may answer reads the message's language.
+
+    Also without a provider: the translation memory may hold a person's translation of
+    the same text (``translate_from_memory``).
+    """
     if message.direction != "incoming" or message.language is None:
         return False
     config = await load_translation(session, workspace_id=message.workspace_id)
-    if config.provider is None or same_language(message.language, config.agent_language):
+    if same_language(message.language, config.agent_language):
         return False
     conversation = await session.get(Conversation, message.conversation_id)
     if conversation is None:
@@ -140,6 +146,18 @@ async def translate_incoming(
     return True
 
 
+async def translate_from_memory(session: AsyncSession, *, message_id: uuid.UUID) -> bool:
+    """Store the memory's translation of a message when a workspace has no provider.
+
+    A miss is not a failure: the original is shown as it is without translation, and
+    no error marker invites a retry that cannot succeed until a provider is set.
+    """
+    try:
+        return await translate_incoming(session, message_id=message_id)
+    except TranslationUnavailable:
+        return False
+
+
 async def record_failure(
     session: AsyncSession,
     *,
@@ -160,3 +178,52 @@ async def record_failure(
         "retry_at": retry_at.isoformat() if retry_at else None,
     }
     await store_translation(session, message, conversation, contact, marker)
+
+
+async def for_reader(
+    session: AsyncSession, *, workspace_id: uuid.UUID, agent_id: uuid.UUID, messages: Sequence[MessageOut]
+) -> tuple[list[MessageOut], set[str]]:
+    """The thread as one agent reads it, and the ids left untranslated for want of a provider.
+
+    The background translation is skipped when someone who may answer reads the
+    customer, but the agent looking may not: for the customer messages this reader
+    cannot read and that have no translation, the memory's whole-text translation (a
+    colleague's, typically) is shown. It is not stored: it is this reader's view.
+    Nothing is asked of a provider while a page renders.
+    """
+    languages = await session.scalar(select(Agent.languages).where(Agent.id == agent_id))
+    readable = {primary_language(tag) for tag in languages or [] if tag}
+    config = await load_translation(session, workspace_id=workspace_id)
+    unread = [
+        index
+        for index, m in enumerate(messages)
+        if m.direction == "incoming"
+        and m.language is not None
+        and m.translation is None
+        and m.withheld_region is None
+        and m.body.strip()
+        and primary_language(m.language) not in readable
+        and not same_language(m.language, config.agent_language)
+    ]
+    found = await recall_many(
+        session,
+        workspace_id=workspace_id,
+        items=[(messages[i].body, messages[i].language or "") for i in unread],
+        target=config.agent_language,
+    )
+    shown = list(messages)
+    untranslated: set[str] = set()
+    for index, translated in zip(unread, found, strict=True):
+        if translated is None:
+            if config.provider is None:
+                untranslated.add(messages[index].id)
+            continue
+        translation = {
+            "language": translated.target,
+            "body": translated.text,
+            "provider": translated.provider,
+            "origin": translated.origin,
+            "source_language": translated.source,
+        }
+        shown[index] = messages[index].model_copy(update={"translation": translation})
+    return shown, untranslated

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meridian.core.crypto import sha256_hex
 from meridian.languages.tags import normalize_language_tag, primary_language
 from meridian.translation.models import TranslationSegment
+from meridian.vault import regions
 
 _SPACES = re.compile(r"\s+")
 # A sentence ends at . ! ? (and their CJK and Arabic forms) or a line break.
@@ -101,7 +102,16 @@ async def remember(
     region: str = "default",
     author_agent_id: uuid.UUID | None = None,
 ) -> None:
-    """Store (or replace) the segment of this origin for ``source_text``."""
+    """Store (or replace) the segment of this origin for ``source_text``.
+
+    Segments are customer (or agent-to-customer) text in the home database, so a
+    contact whose data region has its own database contributes none: residency
+    promises that region's content never lands at home. Their sentences still reuse
+    segments learnt from home-region conversations; the cost is one provider call
+    per repeated sentence instead of a memory hit.
+    """
+    if regions.database_for(region) is not None:
+        return
     source_lang, target_lang, digest, normalized = _key(source, target, source_text)
     # The translation keeps its line breaks: it is shown and sent as stored.
     translated = unicodedata.normalize("NFC", target_text).strip()

@@ -11,9 +11,20 @@ from meridian.contacts.models import Contact
 from meridian.events.dispatch import subscriber
 from meridian.events.models import DomainEvent
 from meridian.messages.models import Message
-from meridian.translation.incoming import current_translation, needs_translation
+from meridian.translation.incoming import current_translation, needs_translation, translate_from_memory
 from meridian.translation.memory import forget_contact
+from meridian.translation.service import load_translation
 from meridian.translation.tasks import defer_translation
+
+
+async def _translate(session: AsyncSession, message: Message) -> None:
+    config = await load_translation(session, workspace_id=message.workspace_id)
+    if config.provider is None:
+        # Only the memory can answer, at once and without the network: no job needed.
+        await translate_from_memory(session, message_id=message.id)
+    else:
+        # The provider is slow and may be down: a job, so receiving never waits for it.
+        await defer_translation(session, message_id=message.id)
 
 
 @subscriber("translation.incoming", "message.created")
@@ -24,8 +35,7 @@ async def translate_incoming_message(session: AsyncSession, event: DomainEvent) 
     if message is None or message.workspace_id != event.workspace_id:
         return
     if await needs_translation(session, message):
-        # The provider is slow and may be down: a job, so receiving never waits for it.
-        await defer_translation(session, message_id=message.id)
+        await _translate(session, message)
 
 
 # A newly assigned agent needs the recent history, not the whole of a long thread.
@@ -52,7 +62,7 @@ async def translate_for_new_assignee(session: AsyncSession, event: DomainEvent) 
             continue
         region = await session.scalar(select(Contact.region).where(Contact.id == message.contact_id))
         if await current_translation(session, message, region or "default") is None:
-            await defer_translation(session, message_id=message.id)
+            await _translate(session, message)
 
 
 @subscriber("translation.forget_contact", "contact.erased")

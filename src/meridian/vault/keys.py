@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.core.clock import utcnow
 from meridian.core.errors import ProblemError
+from meridian.db.arrays import in_ids
 from meridian.vault.crypto import WrappedKey, key_provider, new_data_key
 from meridian.vault.models import VaultKey
 
@@ -62,15 +64,33 @@ async def key_for_write(
     return _unwrap(row)
 
 
+# Joined into a content read (``.join(VaultKey, live_key_of(...))``) so the key comes
+# with the rows in one round trip; the inner join leaves out erased contacts' rows.
+LIVE_KEY_COLUMNS = (VaultKey.region.label("key_region"), VaultKey.kek_id, VaultKey.wrapped_key)
+
+
+def live_key_of(contact_id: Any) -> ColumnElement[bool]:
+    return and_(VaultKey.contact_id == contact_id, VaultKey.wrapped_key.is_not(None))
+
+
+def unwrap(region: str, kek_id: str | None, wrapped: bytes | None) -> bytes:
+    """A live key row's data key (``live_key_of`` leaves out shredded ones)."""
+    assert kek_id is not None and wrapped is not None
+    return key_provider().unwrap(region, WrappedKey(kek_id, wrapped))
+
+
 async def keys_for_read(db: AsyncSession, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
     """Live data keys of these contacts; erased (or unknown) contacts are absent."""
-    ids = list(set(contact_ids))
+    ids = set(contact_ids)
     if not ids:
         return {}
-    rows = await db.scalars(
-        select(VaultKey).where(VaultKey.contact_id.in_(ids), VaultKey.wrapped_key.is_not(None))
+    # Plain columns, not ORM objects: a page reads one key per contact shown.
+    rows = await db.execute(
+        select(VaultKey.contact_id, VaultKey.region, VaultKey.kek_id, VaultKey.wrapped_key).where(
+            in_ids(VaultKey.contact_id, ids), VaultKey.wrapped_key.is_not(None)
+        )
     )
-    return {row.contact_id: _unwrap(row) for row in rows}
+    return {contact_id: unwrap(region, kek_id, wrapped) for contact_id, region, kek_id, wrapped in rows}
 
 
 async def shred(db: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.UUID, region: str) -> None:

@@ -11,10 +11,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Index, LargeBinary, String, Text, func
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meridian.db.base import Base
+from meridian.vault.bigrams import HAS_PAIR, INDEX_NAME
 
 
 class VaultKey(Base):
@@ -89,6 +91,14 @@ class VaultMessageSearch(Base):
             "text",
             postgresql_using="gin",
             postgresql_ops={"text": "gin_trgm_ops"},
+        ),
+        # Two-character CJK words, which have no trigram (vault/bigrams.py; the function
+        # comes from migration 0017_perf_search_bigrams, or create_vault_schema).
+        Index(
+            INDEX_NAME,
+            sql_text("meridian_cjk_bigrams(text)"),
+            postgresql_using="gin",
+            postgresql_where=sql_text(HAS_PAIR),
         ),
     )
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from meridian.db.embedded import to_sqlalchemy_url
 from meridian.db.engine import Database, make_database
+from meridian.vault import bigrams
 from meridian.vault.models import VaultContact, VaultIdentity, VaultKey, VaultMessage, VaultMessageSearch
 
 EMBEDDED = "embedded"
@@ -89,12 +90,16 @@ def create_database_if_missing(url: str) -> None:
 
 
 def create_vault_schema(url: str) -> None:
-    """The vault tables (and the trigram extension their search index needs), idempotent."""
+    """The vault tables (and the trigram extension and bigram function their search
+    indexes need), idempotent."""
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            conn.execute(text(bigrams.FUNCTION_DDL))
             VaultKey.metadata.create_all(conn, tables=list(VAULT_TABLES), checkfirst=True)
+            # A database made before the bigram index has the table, so create_all skipped it.
+            conn.execute(text(bigrams.INDEX_DDL))
     finally:
         engine.dispose()
 

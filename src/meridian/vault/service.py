@@ -25,14 +25,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.vault import access, keys, regions
-from meridian.vault.crypto import aad_for, open_json, open_text, seal_json, seal_text
+from meridian.db.arrays import in_ids
+from meridian.privacy.redaction import redact
+from meridian.vault import access, bigrams, keys, regions
+from meridian.vault.crypto import Opener, aad_for, open_text, seal_json, seal_text
 from meridian.vault.keys import ContactErased
-from meridian.vault.models import VaultContact, VaultIdentity, VaultMessage, VaultMessageSearch
+from meridian.vault.models import VaultContact, VaultIdentity, VaultKey, VaultMessage, VaultMessageSearch
+from meridian.vault.regions import regional as regional_databases
 
 __all__ = [
     "EMPTY_CONTACT",
@@ -155,15 +159,32 @@ async def get_contacts(
             continue
         read.append(region)
         async with region_session(session, region) as db:
-            live = await keys.keys_for_read(db, ids)
-            rows = await db.execute(select(VaultContact).where(VaultContact.contact_id.in_(list(live))))
-            for row in rows.scalars():
-                key, cid = live[row.contact_id], row.contact_id
-                name, email, phone = (
-                    open_text(key, getattr(row, f), aad=aad_for(f"contact.{f}", cid)) for f in CONTACT_FIELDS
+            # Plain columns with the key joined in: one round trip, no ORM objects.
+            rows = await db.execute(
+                select(
+                    VaultContact.contact_id,
+                    *keys.LIVE_KEY_COLUMNS,
+                    VaultContact.name,
+                    VaultContact.email,
+                    VaultContact.phone,
+                    VaultContact.extra,
                 )
-                extra = open_json(key, row.extra, aad=aad_for("contact.extra", cid)) or {}
-                out[cid] = ContactPII(name, email, phone, dict(extra))
+                .join(VaultKey, keys.live_key_of(VaultContact.contact_id))
+                .where(in_ids(VaultContact.contact_id, ids))
+            )
+            for cid, key_region, kek_id, wrapped, *sealed in rows:
+                opener = Opener(keys.unwrap(key_region, kek_id, wrapped))
+                name, email, phone = (
+                    None if blob is None else opener.text(blob, aad=aad_for(f"contact.{field}", cid))
+                    for field, blob in zip(CONTACT_FIELDS, sealed[:3], strict=True)
+                )
+                extra = sealed[3]
+                out[cid] = ContactPII(
+                    name,
+                    email,
+                    phone,
+                    dict(opener.json(extra, aad=aad_for("contact.extra", cid)) or {}) if extra else {},
+                )
     await access.note_reads(
         session, regions=read, what="contacts", count=sum(len(by_region[r]) for r in read)
     )
@@ -250,7 +271,9 @@ async def put_message(
                     conversation_id=conversation_id,
                     contact_id=contact_id,
                     region=region,
-                    text=search_text(body),
+                    # The one plain copy at rest: card numbers and IBANs are masked in
+                    # it (ingest masks the sealed copies too; other writers may not).
+                    text=search_text(redact(body).text),
                 )
             )
 
@@ -273,33 +296,59 @@ async def set_message_translation(
 
 
 async def get_messages(
-    session: AsyncSession, refs: Iterable[tuple[uuid.UUID, str]]
+    session: AsyncSession, refs: Iterable[tuple[uuid.UUID, str]], *, source: bool = True
 ) -> dict[uuid.UUID, MessageContent]:
     """Content of (message_id, region) pairs; erased contacts' messages are absent, and
-    messages of a region the reader has no grant for read as withheld."""
+    messages of a region the reader has no grant for read as withheld.
+
+    ``source=False`` leaves out ``html`` and ``raw`` (the email's HTML, the vendor's
+    payload as received), which can be large and which a thread view does not show."""
     by_region: dict[str, list[uuid.UUID]] = {}
     for message_id, region in refs:
         by_region.setdefault(region, []).append(message_id)
     out: dict[uuid.UUID, MessageContent] = {}
     read: list[str] = []
+    sealed_columns = [VaultMessage.body, VaultMessage.sent_body, VaultMessage.translation]
+    if source:
+        sealed_columns += [VaultMessage.html, VaultMessage.raw]
     for region, ids in by_region.items():
         if not access.may_read(region):
             out.update((mid, withheld_message(region)) for mid in ids)
             continue
         read.append(region)
         async with region_session(session, region) as db:
-            rows = list(await db.scalars(select(VaultMessage).where(VaultMessage.message_id.in_(ids))))
-            live = await keys.keys_for_read(db, (row.contact_id for row in rows))
-        for row in rows:
-            key = live.get(row.contact_id)
-            if key is None:
-                continue
-            mid = row.message_id
-            body, sent_body, html, raw = (
-                open_text(key, getattr(row, f), aad=aad_for(f"message.{f}", mid)) for f in MESSAGE_TEXT_FIELDS
+            # Plain columns with the contact's key joined in, one array parameter: a
+            # 200-message thread spent more CPU building ORM objects, rendering 200
+            # placeholders and in a second round trip for the keys than decrypting.
+            rows = (
+                await db.execute(
+                    select(
+                        VaultMessage.message_id,
+                        VaultMessage.contact_id,
+                        *keys.LIVE_KEY_COLUMNS,
+                        *sealed_columns,
+                    )
+                    .join(VaultKey, keys.live_key_of(VaultMessage.contact_id))
+                    .where(in_ids(VaultMessage.message_id, ids))
+                )
+            ).all()
+        openers: dict[uuid.UUID, Opener] = {}
+        for mid, contact_id, key_region, kek_id, wrapped, body, sent_body, translation, *more in rows:
+            opener = openers.get(contact_id)
+            if opener is None:
+                opener = openers[contact_id] = Opener(keys.unwrap(key_region, kek_id, wrapped))
+            html, raw = more or (None, None)
+            out[mid] = MessageContent(
+                (opener.text(body, aad=aad_for("message.body", mid)) if body is not None else None) or "",
+                opener.text(sent_body, aad=aad_for("message.sent_body", mid))
+                if sent_body is not None
+                else None,
+                opener.json(translation, aad=aad_for("message.translation", mid))
+                if translation is not None
+                else None,
+                opener.text(html, aad=aad_for("message.html", mid)) if html is not None else None,
+                opener.text(raw, aad=aad_for("message.raw", mid)) if raw is not None else None,
             )
-            translation = open_json(key, row.translation, aad=aad_for("message.translation", mid))
-            out[mid] = MessageContent(body or "", sent_body, translation, html, raw)
     await access.note_reads(
         session, regions=read, what="messages", count=sum(len(by_region[r]) for r in read)
     )
@@ -307,30 +356,59 @@ async def get_messages(
 
 
 async def search_conversations(
-    session: AsyncSession, *, workspace_id: uuid.UUID, regions: Iterable[str], query: str, limit: int
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    query: str,
+    limit: int,
+    regions: Iterable[str] | None = None,
 ) -> list[uuid.UUID]:
-    """Conversations whose messages contain ``query`` (any script; trigram-indexed).
+    """Conversations whose messages contain ``query`` (any script; trigram-indexed, and
+    bigram-indexed for CJK text, ``vault/bigrams.py``).
 
-    Fans out to each region's database; regions the reader has no grant for are not
-    searched (a hit would disclose content)."""
+    Searches ``regions`` (None: every region), minus those the reader has no grant for (a
+    hit would disclose content): the home database once for all its regions, and each
+    regional database that holds one of them."""
     needle = search_text(query)
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    clauses: list[Any] = [
+        VaultMessageSearch.workspace_id == workspace_id,
+        VaultMessageSearch.text.like(pattern),
+    ]
+    grams = bigrams.cjk_bigrams(needle)
+    if grams:
+        # Two CJK characters have no trigram to look up; their pair does (the partial
+        # index's predicate is repeated as written so the planner can use it).
+        clauses += [
+            sql_text(bigrams.HAS_PAIR),
+            func.meridian_cjk_bigrams(VaultMessageSearch.text).op("@>")(cast(grams, ARRAY(Text))),
+        ]
+    wanted = None if regions is None else set(regions)
+    reader = access.current_reader()
+    home_filter: list[Any] = []
+    if wanted is not None:
+        home_filter.append(VaultMessageSearch.region.in_(sorted(r for r in wanted if access.may_read(r))))
+    elif reader is not None and reader.regions is not None:
+        home_filter.append(VaultMessageSearch.region.in_(sorted({reader.home_region, *reader.regions})))
+    # (regional database or None for home, extra clauses)
+    targets: list[tuple[str | None, list[Any]]] = [(None, home_filter)]
+    for region in regional_databases():
+        if (wanted is None or region in wanted) and access.may_read(region):
+            targets.append((region, []))
     found: list[uuid.UUID] = []
-    for region in sorted(set(regions)):
-        if not access.may_read(region):
-            continue
+    for database_region, extra in targets:
         # A common word matches a large share of all messages; grouping every match took
         # most of a second at 1M messages (docs/performance.md). The first few matching
         # rows per wanted conversation are enough: the scan stops there.
         matches = (
-            select(VaultMessageSearch.conversation_id)
-            .where(VaultMessageSearch.workspace_id == workspace_id, VaultMessageSearch.text.like(pattern))
-            .limit(limit * 5)
-            .subquery()
+            select(VaultMessageSearch.conversation_id).where(*clauses, *extra).limit(limit * 5).subquery()
         )
-        async with region_session(session, region) as db:
-            rows = await db.execute(select(matches.c.conversation_id).distinct().limit(limit))
-            found.extend(rows.scalars())
+        distinct = select(matches.c.conversation_id).distinct().limit(limit)
+        if database_region is None:
+            found.extend((await session.execute(distinct)).scalars())
+            continue
+        async with region_session(session, database_region) as db:
+            found.extend((await db.execute(distinct)).scalars())
     return found
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, Session, SettingsPrincipal
 from meridian.workspaces import service
 from meridian.workspaces.schemas import WorkspaceOut, WorkspaceUpdate
 
@@ -16,6 +16,6 @@ async def get_workspace(principal: CurrentPrincipal, session: Session) -> Worksp
 
 @router.patch("/workspace", response_model=WorkspaceOut)
 async def update_workspace(
-    data: WorkspaceUpdate, principal: AdminPrincipal, session: Session
+    data: WorkspaceUpdate, principal: SettingsPrincipal, session: Session
 ) -> WorkspaceOut:
     return await service.update_workspace(session=session, principal=principal, data=data)

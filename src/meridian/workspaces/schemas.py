@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
-from meridian.core.schemas import LanguageTag, Name, StrictModel, TimeZoneName
+from pydantic import BaseModel, Field, StringConstraints
+
+from meridian.core.schemas import LanguageTag, Name, StrictModel, Tag, TimeZoneName
+
+# An intent the bot detects on customer messages (bot/signals.py: "order_status").
+IntentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
 class WorkspaceUpdate(StrictModel):
@@ -12,6 +17,11 @@ class WorkspaceUpdate(StrictModel):
     languages: list[LanguageTag] | None = Field(default=None, max_length=75)
     # Used where no team or agent timezone applies (e.g. reports without a team).
     timezone: TimeZoneName | None = None
+    # Skills a detected intent asks routing for: {"order_status": ["orders"]}. Replaces
+    # the whole map; {} clears it.
+    intent_skills: dict[IntentName, Annotated[list[Tag], Field(max_length=20)]] | None = Field(
+        default=None, max_length=100
+    )
 
 
 class WorkspaceOut(BaseModel):
@@ -20,3 +30,4 @@ class WorkspaceOut(BaseModel):
     default_locale: str
     languages: list[str]
     timezone: str
+    intent_skills: dict[str, list[str]] = Field(default_factory=dict)

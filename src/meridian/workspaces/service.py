@@ -76,6 +76,7 @@ def to_out(workspace: Workspace) -> WorkspaceOut:
         default_locale=workspace.default_locale,
         languages=list(workspace.languages),
         timezone=str((workspace.settings or {}).get("timezone", "UTC")),
+        intent_skills=dict((workspace.settings or {}).get("intent_skills") or {}),
     )
 
 
@@ -89,8 +90,8 @@ async def get_workspace(session: AsyncSession, *, workspace_id: uuid.UUID) -> Wo
 async def update_workspace(
     *, session: AsyncSession, principal: Principal, data: WorkspaceUpdate
 ) -> WorkspaceOut:
-    """Admin-only: the workspace's name, default locale, languages and default timezone."""
-    if not principal.is_admin:
+    """settings.manage: the workspace's name, default locale, languages and default timezone."""
+    if not principal.can("settings.manage"):
         raise Forbidden("only admins can change workspace settings")
     workspace = await session.get(Workspace, principal.workspace_id)
     if workspace is None:
@@ -99,6 +100,10 @@ async def update_workspace(
     if "timezone" in changes:
         # Kept in the settings document: no column to migrate for one string.
         workspace.settings = {**(workspace.settings or {}), "timezone": changes.pop("timezone")}
+    if "intent_skills" in changes:
+        # Read by routing (routing/service.py), kept beside the timezone for the same reason.
+        intents = {k: list(dict.fromkeys(v)) for k, v in changes.pop("intent_skills").items() if v}
+        workspace.settings = {**(workspace.settings or {}), "intent_skills": intents}
     if "languages" in changes:
         changes["languages"] = list(dict.fromkeys(changes["languages"]))
     for key, value in changes.items():

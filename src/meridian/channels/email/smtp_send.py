@@ -83,6 +83,13 @@ def build_message(
         if len(chain) > _MAX_REFERENCES:
             chain = [chain[0], *chain[-(_MAX_REFERENCES - 1) :]]
         mail["References"] = " ".join(f"<{ref}>" for ref in chain)
+    if context.get("list_unsubscribe"):
+        # Marketing or proactive mail (deliveries/build.py): RFC 8058 one-click
+        # unsubscribe, which Gmail and Yahoo require of bulk senders. The POST header
+        # tells the mail client it may unsubscribe without opening a page; DKIM
+        # signing of both headers is the sending relay's job.
+        mail["List-Unsubscribe"] = f"<{context['list_unsubscribe']}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if context.get("auto"):
         # RFC 3834 section 5: tells the customer's autoresponder not to answer us.
         mail["Auto-Submitted"] = "auto-replied"

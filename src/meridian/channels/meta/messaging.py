@@ -130,11 +130,20 @@ def _message(
     lines = [str(message["text"])] if message.get("text") else []
     attachments: list[InboundAttachment] = []
     content_type = "text"
+    meta: dict[str, Any] = {}
     for index, item in enumerate(dict_items(message.get("attachments")), start=1):
         kind = str(item.get("type"))
         payload = item.get("payload")
         url = payload.get("url") if isinstance(payload, dict) else None
-        if kind in _MEDIA and url:
+        place = _location(item) if kind == "location" else None
+        if place is not None:
+            # A shared location has no file, only coordinates: keep them, not "[location]".
+            line, coordinates = place
+            lines.append(line)
+            meta.update(coordinates)
+            if content_type == "text":
+                content_type = "location"
+        elif kind in _MEDIA and url:
             if not attachments:
                 content_type = _MEDIA[kind]
             attachments.append(_attachment(kind, str(url), index))
@@ -145,7 +154,6 @@ def _message(
             lines.append(f"[{kind}]")
     if not lines and not attachments:
         return f"message {mid} without text or attachments"
-    meta: dict[str, Any] = {}
     quick_reply = message.get("quick_reply")
     if isinstance(quick_reply, dict) and quick_reply.get("payload"):
         meta["quick_reply_payload"] = quick_reply["payload"]
@@ -153,6 +161,24 @@ def _message(
     if isinstance(reply_to, dict) and reply_to.get("mid"):
         meta["reply_to"] = reply_to["mid"]
     return _inbound(event, str(mid), sender, "\n".join(lines), content_type, tuple(attachments), meta)
+
+
+def _location(item: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """Messenger's ``location`` attachment: ``payload.coordinates`` {lat, long}, an
+    optional ``title`` and a map ``url`` beside the payload."""
+    payload = item.get("payload")
+    coordinates = payload.get("coordinates") if isinstance(payload, dict) else None
+    if not isinstance(coordinates, dict):
+        return None
+    latitude, longitude = coordinates.get("lat"), coordinates.get("long")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (latitude, longitude)):
+        return None
+    title = item.get("title") if isinstance(item.get("title"), str) else None
+    line = f"📍 {title} ({latitude}, {longitude})" if title else f"📍 ({latitude}, {longitude})"
+    meta: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    if isinstance(item.get("url"), str):
+        meta["url"] = item["url"]
+    return line, meta
 
 
 def _attachment(kind: str, url: str, index: int) -> InboundAttachment:

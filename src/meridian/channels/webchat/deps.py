@@ -40,12 +40,12 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(request: Request, bucket: str, key: str) -> None:
+def rate_limit(request: Request, bucket: str, key: str, cost: float = 1.0) -> None:
     limiters: dict[str, TokenBucket] | None = getattr(request.app.state, "webchat_limiters", None)
     if limiters is None:
         limiters = {name: TokenBucket(capacity=c, per_second=r) for name, (c, r) in LIMITS.items()}
         request.app.state.webchat_limiters = limiters
-    wait = limiters[bucket].take(f"{bucket}:{key}")
+    wait = limiters[bucket].take(f"{bucket}:{key}", cost)
     if wait > 0:
         raise ProblemError(
             429, "too many requests from this chat; slow down", headers={"Retry-After": str(int(wait) + 1)}

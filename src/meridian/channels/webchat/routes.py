@@ -11,14 +11,19 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 
+from meridian.attachments.routes import content_disposition
 from meridian.auth.deps import Session
+from meridian.channels.base import InboundAttachment
+from meridian.channels.webchat import files as chat_files
 from meridian.channels.webchat import service
 from meridian.channels.webchat.adapter import normalize_origin
+from meridian.channels.webchat.availability import availability
 from meridian.channels.webchat.cors import WidgetRoute, check_origin, listed_by_any_inbox, preflight_headers
 from meridian.channels.webchat.deps import Visitor, authenticate, bearer_token, client_ip, rate_limit
 from meridian.channels.webchat.schemas import (
+    CLIENT_ID_PATTERN,
     SessionCreate,
     SessionOut,
     Thread,
@@ -34,7 +39,12 @@ from meridian.ops import metrics
 router = APIRouter(route_class=WidgetRoute, tags=["webchat"])
 router.add_api_route("/widget/api/stream", visitor_stream, methods=["GET"], include_in_schema=True)
 
-TOKEN_PATHS = {"messages": "GET, POST, OPTIONS", "typing": "POST, OPTIONS", "stream": "GET, OPTIONS"}
+TOKEN_PATHS = {
+    "messages": "GET, POST, OPTIONS",
+    "attachments": "POST, OPTIONS",
+    "typing": "POST, OPTIONS",
+    "stream": "GET, OPTIONS",
+}
 
 
 async def current_visitor(request: Request, session: Session) -> Visitor:
@@ -94,6 +104,7 @@ async def create_session(
         expires_at=expires_at,
         has_conversation=has_conversation,
         settings=service.widget_settings(inbox),
+        availability=await availability(session, inbox=inbox),
     )
 
 
@@ -126,6 +137,65 @@ async def post_message(
     )
 
 
+@router.post("/widget/api/attachments", status_code=201, response_model=VisitorMessageAccepted)
+async def post_attachment(
+    visitor: CurrentVisitor,
+    request: Request,
+    session: Session,
+    response: Response,
+    file: Annotated[UploadFile, File()],
+    client_message_id: Annotated[str, Form(pattern=CLIENT_ID_PATTERN)],
+    body: Annotated[str, Form(max_length=10_000)] = "",
+) -> VisitorMessageAccepted:
+    """A visitor's file (multipart/form-data), with an optional caption: one message."""
+    # A file costs more of the visitor's budget than a line of text.
+    rate_limit(request, "message", visitor.id, cost=3)
+    data = await file.read(chat_files.MAX_FILE_BYTES + 1)
+    upload = chat_files.check_upload(filename=file.filename, data=data)
+    result = await service.receive(
+        session,
+        inbox=visitor.inbox,
+        visitor_id=visitor.id,
+        locale=visitor.claims.locale,
+        body=body.strip(),
+        client_message_id=client_message_id,
+        attachments=[InboundAttachment(upload.filename, upload.content_type, data=upload.data)],
+    )
+    await session.commit()
+    metrics.INBOUND.labels(channel="webchat", outcome="created" if result.created else "duplicate").inc()
+    if not result.created:
+        response.status_code = 200
+    return VisitorMessageAccepted(
+        message_id=str(result.message_id),
+        conversation_id=str(result.conversation_id),
+        duplicate=not result.created,
+    )
+
+
+@router.get("/widget/api/attachments/{attachment_id}", response_class=Response)
+async def get_attachment(
+    attachment_id: str, visitor: CurrentVisitor, request: Request, session: Session
+) -> Response:
+    rate_limit(request, "read", visitor.id)
+    contact = await service.find_visitor(session, inbox=visitor.inbox, visitor_id=visitor.id)
+    found = await chat_files.read_visitor_file(
+        session, inbox=visitor.inbox, contact=contact, attachment_id=path_id(attachment_id, "attachment")
+    )
+    row = found.attachment
+    return Response(
+        content=found.data,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": content_disposition(
+                "inline" if found.inline else "attachment", row.filename
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 @router.get("/widget/api/messages", response_model=Thread)
 async def get_thread(visitor: CurrentVisitor, request: Request, session: Session) -> Thread:
     rate_limit(request, "read", visitor.id)
@@ -155,11 +225,20 @@ async def sessions_preflight(inbox_id: str, request: Request, session: Session) 
     return Response(status_code=204, headers=preflight_headers(origin, "POST, OPTIONS"))
 
 
+@router.options("/widget/api/attachments/{attachment_id}", include_in_schema=False)
+async def attachment_preflight(attachment_id: str, request: Request, session: Session) -> Response:
+    return await _token_preflight("GET, OPTIONS", request, session)
+
+
 @router.options("/widget/api/{name}", include_in_schema=False)
 async def token_preflight(name: str, request: Request, session: Session) -> Response:
     methods = TOKEN_PATHS.get(name)
     if methods is None:
         raise NotFound("endpoint")
+    return await _token_preflight(methods, request, session)
+
+
+async def _token_preflight(methods: str, request: Request, session: Session) -> Response:
     origin = request.headers.get("origin")
     if origin is None:
         return Response(status_code=204)

@@ -31,6 +31,23 @@ class WidgetSettings(BaseModel):
     reply_time: str | None
 
 
+class Availability(BaseModel):
+    """Whether the inbox's owning team is open, on the calendar routing uses.
+
+    Instants are UTC; the widget states them in the visitor's own time zone.
+    """
+
+    open: bool
+    # When closed: when the team opens again (the "we'll answer by" time); None if never.
+    opens_at: datetime | None = None
+    # When open: when it closes (the widget switches to the offline notice then).
+    closes_at: datetime | None = None
+    # When open: ``minutes``/``hours``/``day``, the inbox's ``reply_time`` or else
+    # measured from its recent first responses; None when neither is known.
+    reply_time: str | None = None
+    expected_reply_seconds: float | None = None
+
+
 class SessionOut(BaseModel):
     token: str
     visitor_id: str
@@ -38,6 +55,7 @@ class SessionOut(BaseModel):
     # True once the visitor has written at least once (the widget skips the pre-chat form).
     has_conversation: bool
     settings: WidgetSettings
+    availability: Availability
 
 
 class VisitorMessageCreate(BaseModel):
@@ -48,12 +66,24 @@ class VisitorMessageCreate(BaseModel):
     client_message_id: str = Field(pattern=CLIENT_ID_PATTERN)
 
 
+class VisitorAttachment(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    # GET it with the visitor token (Authorization header), never an agent token.
+    url: str
+    # A raster image the widget may preview; everything else is a download.
+    inline: bool
+
+
 class VisitorMessage(BaseModel):
     id: str
     direction: Literal["incoming", "outgoing"]
     body: str
     created_at: datetime
     client_message_id: str | None = None
+    attachments: list[VisitorAttachment] = Field(default_factory=list)
 
 
 class VisitorMessageAccepted(BaseModel):

@@ -14,9 +14,12 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.channels.base import InboundContact, InboundMessage
+from meridian.attachments.models import Attachment
+from meridian.attachments.routes import INLINE_TYPES
+from meridian.attachments.service import FAILED, PENDING
+from meridian.channels.base import InboundAttachment, InboundContact, InboundMessage
 from meridian.channels.ingest import IngestResult, ingest_message
-from meridian.channels.webchat.schemas import VisitorMessage, WidgetSettings
+from meridian.channels.webchat.schemas import VisitorAttachment, VisitorMessage, WidgetSettings
 from meridian.contacts.models import Contact
 from meridian.contacts.service import find_by_identity, identity_kind_for_channel, resolve_contact
 from meridian.conversations.models import Conversation
@@ -125,11 +128,17 @@ async def receive(
     locale: str | None,
     body: str,
     client_message_id: str,
+    attachments: Sequence[InboundAttachment] = (),
 ) -> IngestResult:
+    content_type = "text"
+    if attachments:
+        content_type = "image" if attachments[0].content_type.startswith("image/") else "document"
     msg = InboundMessage(
         external_id=external_id(visitor_id, client_message_id),
         contact=InboundContact(identifier=visitor_id, locale=locale),
         body=body,
+        content_type=content_type,
+        attachments=tuple(attachments),
         sent_at=utcnow(),
     )
     return await ingest_message(session, inbox=inbox, msg=msg)
@@ -144,7 +153,9 @@ async def conversation_ids(session: AsyncSession, *, inbox: Inbox, contact: Cont
     return set(rows)
 
 
-def _visitor_view(message: Message, body: str, sent_body: str | None) -> VisitorMessage:
+def _visitor_view(
+    message: Message, body: str, sent_body: str | None, attachments: list[VisitorAttachment]
+) -> VisitorMessage:
     client_id = None
     if message.direction == "incoming" and message.external_id:
         client_id = message.external_id.rpartition(":")[2]
@@ -155,15 +166,51 @@ def _visitor_view(message: Message, body: str, sent_body: str | None) -> Visitor
         body=(sent_body or body) if message.direction == "outgoing" else body,
         created_at=message.created_at,
         client_message_id=client_id,
+        attachments=attachments,
     )
+
+
+def attachment_url(attachment_id: uuid.UUID) -> str:
+    return f"/widget/api/attachments/{attachment_id}"
+
+
+async def _attachments(
+    session: AsyncSession, messages: Sequence[Message]
+) -> dict[uuid.UUID, list[VisitorAttachment]]:
+    out: dict[uuid.UUID, list[VisitorAttachment]] = {m.id: [] for m in messages}
+    if not messages:
+        return out
+    rows = await session.scalars(
+        select(Attachment)
+        .where(Attachment.message_id.in_(list(out)))
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    for a in rows:
+        # A file still on its way from storage (or lost) is left out; a later
+        # message.updated brings it.
+        if a.storage_key.startswith((PENDING, FAILED)):
+            continue
+        content_type = a.content_type.split(";")[0].strip().lower()
+        out[a.message_id].append(
+            VisitorAttachment(
+                id=str(a.id),
+                filename=a.filename,
+                content_type=content_type,
+                size=a.size,
+                url=attachment_url(a.id),
+                inline=content_type in INLINE_TYPES,
+            )
+        )
+    return out
 
 
 async def _views(session: AsyncSession, messages: Sequence[Message], region: str) -> list[VisitorMessage]:
     contents = await vault.get_messages(session, [(m.id, region) for m in messages])
+    files = await _attachments(session, messages)
     out = []
     for m in messages:
         content = contents.get(m.id, vault.EMPTY_MESSAGE)
-        out.append(_visitor_view(m, content.body, content.sent_body))
+        out.append(_visitor_view(m, content.body, content.sent_body, files[m.id]))
     return out
 
 

@@ -5,11 +5,17 @@ EventSource cannot set headers, so this one endpoint takes the visitor token as
 message events of this visitor's conversations (plus new conversations in the
 inbox, to follow the visitor into one), and each candidate is re-read from the
 database and sent only if it is an outgoing message: notes never leave.
+
+An agent typing in one of those conversations (the console's ``presence.changed``)
+becomes an ``event: typing`` frame saying only ``{"typing": true|false}``: no agent
+id or name leaves. It carries no ``id:``, so it does not move the replay position,
+and it is not replayed: a stale "typing" is worse than none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
@@ -30,6 +36,7 @@ from meridian.inboxes.models import Inbox
 HEARTBEAT_SECONDS = 15.0
 REPLAY_LIMIT = 500
 MESSAGE_EVENTS = frozenset({"message.created", "message.updated"})
+PRESENCE_EVENT = "presence.changed"
 
 
 class _Watch:
@@ -48,6 +55,8 @@ class _Watch:
             return False
         if event.type == "conversation.created":
             return event.payload.get("inbox_id") == str(self.inbox.id)
+        if event.type == PRESENCE_EVENT:
+            return event.conversation_id in self.conversations
         return (
             event.type in MESSAGE_EVENTS
             and event.conversation_id in self.conversations
@@ -73,9 +82,14 @@ class _Watch:
 
     async def frames(self, session: AsyncSession, events: Sequence[DomainEvent]) -> list[bytes]:
         wanted: dict[uuid.UUID, int] = {}
+        typing: list[bytes] = []
         for event in events:
             if event.type == "conversation.created":
                 await self._adopt(session, event)
+                continue
+            if event.type == PRESENCE_EVENT:
+                state = {"typing": event.payload.get("state") == "typing"}
+                typing.append(f"event: typing\ndata: {json.dumps(state)}\n\n".encode())
                 continue
             try:
                 wanted[uuid.UUID(str(event.payload.get("message_id")))] = event.id
@@ -84,7 +98,7 @@ class _Watch:
         views = await service.visible_replies(
             session, message_ids=wanted, conversations=self.conversations, region=self.region
         )
-        return [
+        return typing + [
             f"id: {wanted[uuid.UUID(v.id)]}\nevent: message\ndata: {v.model_dump_json()}\n\n".encode()
             for v in views
         ]

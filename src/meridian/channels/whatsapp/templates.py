@@ -31,6 +31,7 @@ from meridian.core.errors import ProblemError
 from meridian.core.ids import new_id
 from meridian.inboxes.models import Inbox
 from meridian.inboxes.service import channel_config, get_inbox
+from meridian.privacy.consent import require_consent
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 MAX_PAGES = 50
@@ -249,9 +250,19 @@ async def approved_in_language(
 
 
 async def resolve_for_send(
-    session: AsyncSession, *, inbox: Inbox, name: str, language: str, variables: Sequence[str]
+    session: AsyncSession,
+    *,
+    inbox: Inbox,
+    contact_id: uuid.UUID,
+    name: str,
+    language: str,
+    variables: Sequence[str],
 ) -> tuple[dict[str, Any], str]:
-    """The Graph ``template`` object and the text the customer will read; 422 when unusable."""
+    """The Graph ``template`` object and the text the customer will read; 422 when unusable.
+
+    A marketing template is outreach whatever the conversation: it needs the contact's
+    marketing consent for WhatsApp (409 ``Consent required`` without it, docs/privacy.md).
+    """
     if inbox.channel != "whatsapp":
         raise ProblemError(422, "template: only WhatsApp inboxes send message templates")
     candidates = await list_templates(session, inbox_id=inbox.id, status="approved")
@@ -271,6 +282,8 @@ async def resolve_for_send(
             f"template: {name!r} takes {row.variables} variables, got {len(variables)}",
             errors=[{"pointer": "/template/variables", "message": f"expected {row.variables}"}],
         )
+    if row.category == "marketing":
+        await require_consent(session, contact_id=contact_id, purpose="marketing", channel="whatsapp")
     graph: dict[str, Any] = {"name": row.name, "language": {"code": row.language}}
     if variables:
         graph["components"] = [

@@ -104,6 +104,64 @@ document.addEventListener("htmx:afterRequest", function (event) {
   if (preview) { preview.replaceChildren(); }
 });
 
+// Composer files: refuse too many or too large files before uploading them (the server
+// checks again), and show the server's refusal (a 4xx thread fragment) in place, keeping
+// the agent's text and files for another try.
+(function () {
+  "use strict";
+  function problem(input) {
+    var files = input.files || [];
+    if (files.length > Number(input.getAttribute("data-max-files"))) { return input.getAttribute("data-too-many"); }
+    var total = 0;
+    for (var i = 0; i < files.length; i++) {
+      if (files[i].size > Number(input.getAttribute("data-max-bytes"))) {
+        return input.getAttribute("data-too-large").replace("{name}", files[i].name);
+      }
+      total += files[i].size;
+    }
+    // Past the server's body-size limit the request would be refused before the composer
+    // could explain why.
+    if (total > Number(input.getAttribute("data-max-total"))) { return input.getAttribute("data-too-much"); }
+    return "";
+  }
+
+  function show(input) {
+    var box = document.getElementById("composer-files-error");
+    var text = problem(input);
+    if (box) { box.textContent = text; box.hidden = !text; }
+    input.setAttribute("aria-invalid", text ? "true" : "false");
+    return text;
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "composer-files") { show(event.target); }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    var input = form && form.matches && form.matches("form.composer") && form.querySelector("#composer-files");
+    if (input && show(input)) { event.preventDefault(); input.focus(); }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // Fired on the target (#thread): the element that asked is in the request config.
+    var form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var xhr = event.detail.xhr;
+    if (!form || !form.matches || !form.matches("form.composer")) { return; }
+    if (xhr.status >= 400 && xhr.status < 500 && (xhr.getResponseHeader("content-type") || "").indexOf("text/html") === 0) {
+      // Still an error for htmx, so the reset-on-success above leaves the form alone.
+      event.detail.shouldSwap = true;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!event.detail.successful || !form || !form.matches || !form.matches("form.composer")) { return; }
+    var box = document.getElementById("composer-files-error");
+    if (box) { box.hidden = true; box.textContent = ""; }
+  });
+})();
+
 // The composer's pickers: "/" plus a shortcut asks the server for canned responses (rendered
 // in the customer's language), "@" plus a name for colleagues to mention. Enter or a click
 // puts the choice in place of the typed token. Suggested articles' "insert link" too.
