@@ -5,8 +5,6 @@ upload, a signed link where it fetches one), and served at that link to the vend
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +20,7 @@ from tests.channels.samples import load_sample
 from tests.factories import Factory, Tenant
 from tests.support.outbox import drain
 from tests.support.vendor_server import ScriptedResponse, vendor_server
+from tests.support.whatsapp import create_whatsapp_inbox, post_signed_webhook
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 PDF = b"%PDF-1.4\n% a small invoice\n%%EOF\n"
@@ -208,30 +207,16 @@ async def test_whatsapp_reply_sends_media_links_the_vendor_can_fetch(
 ) -> None:
     tenant = await factory.tenant()
     with vendor_server() as meta:
-        inbox = (
-            await client.post(
-                "/api/v1/inboxes",
-                headers=tenant.headers,
-                json={
-                    "name": "WhatsApp",
-                    "channel": "whatsapp",
-                    "config": {
-                        "phone_number_id": PHONE_ID,
-                        "access_token": "EAAG-files",
-                        "app_secret": APP_SECRET,
-                        "verify_token": "v",
-                        "api_base_url": meta.url,
-                    },
-                },
-            )
-        ).json()
-        body = load_sample("whatsapp_inbound_text.json")
-        signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        hook = await client.post(
-            f"/webhooks/whatsapp/{inbox['id']}",
-            content=body,
-            headers={"X-Hub-Signature-256": signature, "content-type": "application/json"},
+        inbox = await create_whatsapp_inbox(
+            client,
+            tenant.headers,
+            app_secret=APP_SECRET,
+            api_base_url=meta.url,
+            access_token="EAAG-files",
+            phone_number_id=PHONE_ID,
         )
+        body = load_sample("whatsapp_inbound_text.json")
+        hook = await post_signed_webhook(client, inbox["id"], body, app_secret=APP_SECRET)
         assert hook.status_code == 200
         [conv] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()["items"]
         meta.respond(

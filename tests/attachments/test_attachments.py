@@ -5,7 +5,6 @@ headers that keep a hostile file from running in the agent's browser."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import uuid
 from typing import Any
 
@@ -28,6 +27,7 @@ from tests.channels.samples import load_fixture
 from tests.email.support import create_email_inbox
 from tests.factories import Factory, Tenant
 from tests.support.vendor_server import ScriptedResponse, VendorServer, vendor_server
+from tests.support.whatsapp import create_whatsapp_inbox, post_signed_webhook
 
 APP_SECRET = "attachments-app-secret"
 PHONE_ID = "106540352242922"
@@ -37,30 +37,16 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) + b"\xff\xd9"
 
 async def whatsapp_image(client: httpx.AsyncClient, tenant: Tenant, meta: VendorServer) -> dict[str, Any]:
     """A signed WhatsApp image webhook into a new inbox; returns the stored message."""
-    inbox = (
-        await client.post(
-            "/api/v1/inboxes",
-            headers=tenant.headers,
-            json={
-                "name": "WhatsApp",
-                "channel": "whatsapp",
-                "config": {
-                    "phone_number_id": PHONE_ID,
-                    "access_token": "EAAG-media",
-                    "app_secret": APP_SECRET,
-                    "verify_token": "v",
-                    "api_base_url": meta.url,
-                },
-            },
-        )
-    ).json()
-    body = load_fixture("whatsapp", "image.json")
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    hook = await client.post(
-        f"/webhooks/whatsapp/{inbox['id']}",
-        content=body,
-        headers={"X-Hub-Signature-256": signature, "content-type": "application/json"},
+    inbox = await create_whatsapp_inbox(
+        client,
+        tenant.headers,
+        app_secret=APP_SECRET,
+        api_base_url=meta.url,
+        access_token="EAAG-media",
+        phone_number_id=PHONE_ID,
     )
+    body = load_fixture("whatsapp", "image.json")
+    hook = await post_signed_webhook(client, inbox["id"], body, app_secret=APP_SECRET)
     assert hook.status_code == 200, hook.text
     [conv] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()["items"]
     messages = await client.get(f"/api/v1/conversations/{conv['id']}/messages", headers=tenant.headers)

@@ -117,7 +117,7 @@ async def test_composer_sends_files(database_url: str, factory: Factory, tmp_pat
             await expect(error).to_be_hidden()
             await composer.fill("Here it is")
             await page.get_by_role("button", name="Send reply").click()
-            await expect(page.locator("#thread .error")).to_contain_text("text/html cannot be sent")
+            await expect(page.locator("#thread .error")).to_contain_text("page.html cannot be sent")
             await expect(composer).to_have_value("Here it is")
             await expect(page.locator(".message-outgoing")).to_have_count(0)
 

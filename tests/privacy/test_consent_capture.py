@@ -3,8 +3,6 @@ email unsubscribe (RFC 8058) that marketing and proactive email carries."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from typing import Any
@@ -28,6 +26,7 @@ from tests.channels.samples import load_sample
 from tests.channels.test_sms import fixture_form, form_request
 from tests.email.support import create_email_inbox, customer_mail, unique_address
 from tests.factories import Factory, Tenant
+from tests.support.whatsapp import create_whatsapp_inbox, post_signed_webhook
 
 APP_SECRET = "meta-app-secret-consent"
 
@@ -62,35 +61,12 @@ async def test_whatsapp_keywords_withdraw_and_grant_consent(
 ) -> None:
     tenant = await factory.tenant()
     agent = await factory.agent(tenant)
-    inbox = (
-        await client.post(
-            "/api/v1/inboxes",
-            headers=tenant.headers,
-            json={
-                "name": "WhatsApp",
-                "channel": "whatsapp",
-                "config": {
-                    "phone_number_id": "106540352242922",
-                    "access_token": "EAAG-test",
-                    "app_secret": APP_SECRET,
-                    "verify_token": "verify-me",
-                },
-            },
-        )
-    ).json()
+    inbox = await create_whatsapp_inbox(client, tenant.headers, app_secret=APP_SECRET)
     payload = json.loads(load_sample("whatsapp_inbound_text.json"))
     message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
     message["text"]["body"] = "BAJA"
     body = json.dumps(payload).encode()
-    ok = await client.post(
-        f"/webhooks/whatsapp/{inbox['id']}",
-        content=body,
-        headers={
-            "X-Hub-Signature-256": "sha256="
-            + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest(),
-            "content-type": "application/json",
-        },
-    )
+    ok = await post_signed_webhook(client, inbox["id"], body, app_secret=APP_SECRET)
     assert ok.status_code == 200, ok.text
     [conversation] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()["items"]
     contact_id = conversation["contact"]["id"]

@@ -4,8 +4,6 @@ vendor's raw payload, the event) and card numbers in agents' replies."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import uuid
 from email.message import EmailMessage
@@ -25,6 +23,7 @@ from meridian.vault import service as vault
 from tests.channels.samples import load_sample
 from tests.email.support import create_email_inbox, unique_address
 from tests.factories import Factory, Tenant
+from tests.support.whatsapp import create_whatsapp_inbox, post_signed_webhook
 
 CARD = "4111 1111 1111 1111"
 SHOWN = "•••• •••• •••• 1111"
@@ -85,31 +84,11 @@ async def test_whatsapp_webhook_masks_body_and_raw_payload(
     client: httpx.AsyncClient, factory: Factory, db: Database
 ) -> None:
     tenant = await factory.tenant()
-    inbox = (
-        await client.post(
-            "/api/v1/inboxes",
-            headers=tenant.headers,
-            json={
-                "name": "WhatsApp",
-                "channel": "whatsapp",
-                "config": {
-                    "phone_number_id": "106540352242922",
-                    "access_token": "EAAG-test",
-                    "app_secret": APP_SECRET,
-                    "verify_token": "verify-me",
-                },
-            },
-        )
-    ).json()
+    inbox = await create_whatsapp_inbox(client, tenant.headers, app_secret=APP_SECRET)
     payload = json.loads(load_sample("whatsapp_inbound_text.json"))
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = f"my card: {CARD}"
     body = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    ok = await client.post(
-        f"/webhooks/whatsapp/{inbox['id']}",
-        content=body,
-        headers={"X-Hub-Signature-256": signature, "content-type": "application/json"},
-    )
+    ok = await post_signed_webhook(client, inbox["id"], body, app_secret=APP_SECRET)
     assert ok.status_code == 200, ok.text
     [conversation] = (await client.get("/api/v1/conversations", headers=tenant.headers)).json()["items"]
     [item] = await _messages(client, tenant, conversation["id"])
