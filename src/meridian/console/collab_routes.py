@@ -12,10 +12,9 @@ from meridian.agents.models import Agent
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.console import notifications, presence
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import PagePrincipal, VisibleConversation
 from meridian.console.render import render
 from meridian.contacts.models import Contact
-from meridian.conversations.service import get_visible
 from meridian.core.errors import NotFound
 from meridian.core.ids import parse_id
 from meridian.kb.search import search as kb_search
@@ -71,16 +70,13 @@ async def get_presence(
 
 @router.get("/conversations/{conversation_id}/mentions", response_class=HTMLResponse)
 async def mention_picker(
-    request: Request, principal: PagePrincipal, session: Session, conversation_id: str, q: str = ""
+    request: Request,
+    principal: PagePrincipal,
+    session: Session,
+    conversation: VisibleConversation,
+    q: str = "",
 ) -> Response:
     """Colleagues whose name matches what follows "@" in a note."""
-    ident = parse_id(conversation_id)
-    try:
-        if ident is None:
-            raise NotFound("conversation")
-        await get_visible(session, principal=principal, conversation_id=ident)
-    except NotFound:
-        return _not_found(request, principal)
     needle = q.strip().lstrip("@").casefold()[:64]
     names = await session.scalars(
         select(Agent.name)
@@ -97,16 +93,10 @@ async def mention_picker(
 
 @router.get("/conversations/{conversation_id}/suggestions", response_class=HTMLResponse)
 async def suggestions(
-    request: Request, principal: PagePrincipal, session: Session, conversation_id: str
+    request: Request, principal: PagePrincipal, session: Session, conversation: VisibleConversation
 ) -> Response:
     """Top knowledge-base articles for the customer's last message, in the customer's language."""
-    ident = parse_id(conversation_id)
-    try:
-        if ident is None:
-            raise NotFound("conversation")
-        conversation = await get_visible(session, principal=principal, conversation_id=ident)
-    except NotFound:
-        return _not_found(request, principal)
+    ident = conversation.id
     last = await session.scalar(
         select(Message)
         .where(Message.conversation_id == ident, Message.direction == "incoming")

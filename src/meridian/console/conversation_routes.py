@@ -20,7 +20,7 @@ from meridian.channels.registry import get_adapter
 from meridian.config import get_settings
 from meridian.console import queries
 from meridian.console.contact_panel import contact_panel
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import PagePrincipal, VisibleConversation
 from meridian.console.notifications import notify_mentions
 from meridian.console.render import render
 from meridian.contacts.merge import merge_contacts
@@ -141,18 +141,12 @@ async def merge_contact(
     request: Request,
     principal: PagePrincipal,
     session: Session,
-    conversation_id: str,
+    conversation: VisibleConversation,
     kind: Annotated[str, Form()],
     identifier: Annotated[str, Form()],
 ) -> Response:
     """Merge the contact known by ``kind``/``identifier`` into this conversation's contact."""
-    ident = parse_id(conversation_id)
-    try:
-        if ident is None:
-            raise NotFound("conversation")
-        conversation = await get_visible(session, principal=principal, conversation_id=ident)
-    except NotFound:
-        return _not_found(request, principal)
+    ident = conversation.id
     other = await find_by_identity(
         session, workspace_id=principal.workspace_id, kind=kind[:16], identifier=identifier[:320]
     )
@@ -180,16 +174,14 @@ async def merge_contact(
 
 @router.get("/{conversation_id}/canned", response_class=HTMLResponse)
 async def canned_picker(
-    request: Request, principal: PagePrincipal, session: Session, conversation_id: str, q: str = ""
+    request: Request,
+    principal: PagePrincipal,
+    session: Session,
+    conversation: VisibleConversation,
+    q: str = "",
 ) -> Response:
     """Canned responses whose shortcut matches what follows "/", rendered for this customer."""
-    ident = parse_id(conversation_id)
-    try:
-        if ident is None:
-            raise NotFound("conversation")
-        await get_visible(session, principal=principal, conversation_id=ident)
-    except NotFound:
-        return _not_found(request, principal)
+    ident = conversation.id
     needle = q.strip().lstrip("/").lower()[:64]
     rows = await list_canned(session, workspace_id=principal.workspace_id)
     matches = sorted(
@@ -373,24 +365,17 @@ async def change_tags(
     request: Request,
     principal: PagePrincipal,
     session: Session,
-    conversation_id: str,
+    current: VisibleConversation,
     add: Annotated[str, Form()] = "",
     remove: Annotated[str, Form()] = "",
 ) -> Response:
-    ident = parse_id(conversation_id)
-    try:
-        if ident is None:
-            raise NotFound("conversation")
-        current = await get_visible(session, principal=principal, conversation_id=ident)
-    except NotFound:
-        return _not_found(request, principal)
     tags = [t for t in current.tags if t != remove.strip()]
     tags += [t.strip() for t in add.split(",") if t.strip()]
     try:
         data = ConversationUpdate.model_validate({"tags": tags})
     except ValidationError:
         return render(request, "error.html", principal=principal, status_code=422, error="invalid")
-    return await _update(request, principal, session, conversation_id, data)
+    return await _update(request, principal, session, str(current.id), data)
 
 
 @router.post("/{conversation_id}/priority")

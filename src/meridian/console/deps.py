@@ -7,10 +7,13 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from meridian.auth.deps import optional_principal
+from meridian.auth.deps import Session, optional_principal
 from meridian.auth.service import Principal
-from meridian.console.errors import PageForbidden
-from meridian.core.errors import ProblemError
+from meridian.console.errors import PageForbidden, PageNotFound
+from meridian.conversations.models import Conversation
+from meridian.conversations.service import get_visible
+from meridian.core.errors import NotFound, ProblemError
+from meridian.core.ids import parse_id
 
 LOGIN_PATH = "/login"
 
@@ -43,6 +46,23 @@ async def require_admin_page(principal: PagePrincipal) -> Principal:
 
 
 AdminPage = Annotated[Principal, Depends(require_admin_page)]
+
+
+async def visible_conversation(request: Request, principal: PagePrincipal, session: Session) -> Conversation:
+    """The conversation the path's ``conversation_id`` names, if this person may see it.
+
+    A malformed id, another workspace's conversation and one outside the person's teams
+    or inboxes are all the same 404 page: nobody learns which ids exist."""
+    ident = parse_id(str(request.path_params.get("conversation_id", "")))
+    if ident is not None:
+        try:
+            return await get_visible(session, principal=principal, conversation_id=ident)
+        except NotFound:
+            pass
+    raise PageNotFound(principal)
+
+
+VisibleConversation = Annotated[Conversation, Depends(visible_conversation)]
 
 
 def safe_next(value: str | None) -> str:

@@ -15,10 +15,9 @@ from pydantic import ValidationError
 
 from meridian.auth.deps import Session
 from meridian.channels.whatsapp.templates import approved_in_language
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import PagePrincipal, VisibleConversation
 from meridian.console.render import render
 from meridian.contacts.models import Contact
-from meridian.conversations.service import get_visible
 from meridian.core.errors import NotFound, ProblemError
 from meridian.core.ids import parse_id
 from meridian.inboxes.models import Inbox
@@ -30,16 +29,10 @@ router = APIRouter(prefix="/conversations", include_in_schema=False)
 
 @router.get("/{conversation_id}/whatsapp-templates", response_class=HTMLResponse)
 async def picker(
-    request: Request, principal: PagePrincipal, session: Session, conversation_id: str
+    request: Request, principal: PagePrincipal, session: Session, conversation: VisibleConversation
 ) -> Response:
     """Approved templates in the customer's language (empty outside WhatsApp)."""
-    ident = parse_id(conversation_id)
-    try:
-        if ident is None:
-            raise NotFound("conversation")
-        conversation = await get_visible(session, principal=principal, conversation_id=ident)
-    except NotFound:
-        return render(request, "error.html", principal=principal, status_code=404, error="not_found")
+    ident = conversation.id
     inbox = await session.get(Inbox, conversation.inbox_id)
     contact = await session.get(Contact, conversation.contact_id)
     assert inbox is not None and contact is not None
