@@ -14,6 +14,7 @@ from meridian.analytics.models import CsatSurvey
 from meridian.channels.base import InboundAttachment, InboundContact, InboundMessage
 from meridian.channels.ingest import ingest_message
 from meridian.core.clock import utcnow
+from meridian.core.countries import GDPR_COUNTRIES
 from meridian.db.engine import Database
 from meridian.inboxes.models import Inbox
 from meridian.privacy.consent import ConsentRequired, require_consent
@@ -149,6 +150,9 @@ def test_deadline_follows_country_then_region() -> None:
     assert regime_for(country="BR", region=None).days == 15
     assert regime_for(country=None, region="eu").name == "gdpr"
     assert regime_for(country="JP", region="default").days == 30
+    # Every EU member state and the rest of the GDPR area (Hungary was once left out).
+    assert {regime_for(country=c, region=None).name for c in GDPR_COUNTRIES} == {"gdpr"}
+    assert regime_for(country="hu", region=None).name == "gdpr"
 
 
 async def test_consent_records_and_enforcement(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from meridian.core.countries import GDPR_COUNTRIES
+
 
 @dataclass(frozen=True)
 class Regime:
@@ -25,50 +27,13 @@ LGPD = Regime("lgpd", 15)
 # Where no listed law applies, the strictest common deadline (one month).
 DEFAULT = Regime("default", 30)
 
-# EU member states, the rest of the EEA, and the UK and Switzerland (UK GDPR and the
-# revised FADP follow the same one-month rule).
-_GDPR_COUNTRIES = frozenset(
-    {
-        "AT",
-        "BE",
-        "BG",
-        "HR",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "GR",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-        "IS",
-        "LI",
-        "NO",
-        "GB",
-        "CH",
-    }
-)
 _BY_REGION = {"eu": GDPR, "uk": GDPR, "us": CCPA, "br": LGPD}
 
 
 def regime_for(*, country: str | None, region: str | None) -> Regime:
     if country:
         code = country.upper()
-        if code in _GDPR_COUNTRIES:
+        if code in GDPR_COUNTRIES:
             return GDPR
         if code == "US":
             return CCPA

@@ -24,42 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.core.countries import EU_COUNTRIES
 from meridian.vault import regions
 from meridian.workspaces.models import Workspace
 
 DEFAULT_REGION = "default"
 
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "HR",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "GR",
-        "HU",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-    ]
-)
 DEFAULT_COUNTRIES: dict[str, str] = {
     **{c: "eu" for c in EU_COUNTRIES},
     "US": "us",
