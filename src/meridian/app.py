@@ -15,6 +15,7 @@ from meridian.analytics.routes import router as analytics_router
 from meridian.attachments.routes import media_router
 from meridian.attachments.routes import router as attachments_router
 from meridian.audit.routes import router as audit_router
+from meridian.auth.routes import router as tokens_router
 from meridian.automations.routes import router as automations_router
 from meridian.bot.routes import router as bot_router
 from meridian.canned.routes import router as canned_router
@@ -75,6 +76,7 @@ API_ROUTERS: list[APIRouter] = [
     residency_router,
     audit_router,
     roles_router,
+    tokens_router,
     translation_router,
     canned_router,
     kb_router,
@@ -140,8 +142,10 @@ def create_app(*, db: Database | None = None, run_workers: bool = False, demo: b
     app.include_router(unsubscribe_router)
     if demo:
         from meridian.demo.sandbox import router as sandbox_router
+        from meridian.demo.widget_page import router as demo_widget_router
 
         app.include_router(sandbox_router)
+        app.include_router(demo_widget_router)
     app.include_router(ops_router)
     app.include_router(console_router)
     app.include_router(console_admin_router)

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from meridian.audit.models import AuditEntry
@@ -74,6 +75,29 @@ async def test_views_count_mine_unassigned_and_my_teams(client: httpx.AsyncClien
     fragment = await client.get("/inbox/list?view=teams&priority=urgent")
     assert 'hx-get="/inbox/list?view=teams&amp;status=open&amp;priority=urgent' in fragment.text
     assert _count(fragment.text, "teams") == 0
+
+
+async def test_view_counts_stop_at_the_cap(
+    client: httpx.AsyncClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap a view shows "N+" instead of counting every conversation; below it, exact."""
+    from meridian.console import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    client.cookies.clear()
+    tenant = await factory.tenant()
+    inbox_id, _ = await factory.inbox(tenant)
+    agent = await factory.agent(tenant, name="Ana")
+    for text in ("one", "two", "three"):
+        await incoming(client, tenant.headers, inbox_id, text)
+    mine = (await incoming(client, tenant.headers, inbox_id, "four"))["conversation_id"]
+    await _patch(client, tenant, mine, assignee_id=str(agent.id))
+
+    await sign_in(client, agent.email)
+    page = await client.get("/?view=unassigned")
+    assert page.status_code == 200
+    assert 'data-view-count="unassigned">2+<' in page.text
+    assert _count(page.text, "mine") == 1
 
 
 async def test_filters_narrow_the_list_and_the_counts(client: httpx.AsyncClient, factory: Factory) -> None:

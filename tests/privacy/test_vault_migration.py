@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from meridian.db.engine import make_database
 from meridian.db.migrate import alembic_config, upgrade
+from meridian.vault import searchsql
 from meridian.vault import service as vault
 
 
@@ -99,6 +100,9 @@ async def test_existing_plain_rows_are_encrypted(database_url: str) -> None:
                 content = (await vault.get_messages(session, [(ids["message"], "default")]))[ids["message"]]
                 assert content.body == "Où est ma COMMANDE ?"
                 assert content.translation == {"language": "en", "body": "Where is my order?"}
+                # Today's search calls migration 0022's function; install the app's copy,
+                # as regional databases get it (vault/searchsql.py).
+                await session.execute(text(searchsql.FUNCTION_DDL))
                 found = await vault.search_conversations(
                     session, workspace_id=ids["ws"], regions=["default"], query="commande", limit=5
                 )

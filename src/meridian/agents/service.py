@@ -12,6 +12,7 @@ from meridian.agents.models import Agent, AgentTeam
 from meridian.agents.schemas import AgentCreate, AgentOut, AgentUpdate
 from meridian.audit.service import record_by
 from meridian.auth.passwords import hash_password
+from meridian.auth.permissions import builtin_permissions
 from meridian.auth.service import Principal
 from meridian.core.clock import utcnow
 from meridian.core.errors import Forbidden, NotFound, ProblemError
@@ -98,15 +99,24 @@ async def _set_teams(session: AsyncSession, agent_id: uuid.UUID, team_ids: Seque
         session.add(AgentTeam(agent_id=agent_id, team_id=team_id))
 
 
-# Fields that change what an agent may see or do: admins only, and audited.
+# Fields that change what an agent may see or do: agents.access only, and audited.
 ACCESS_FIELDS = frozenset({"role", "email", "password", "region", "regions"})
 
 
+def _may_give(principal: Principal, role: str) -> bool:
+    """Whether ``principal`` may make someone a ``role``, or act on the access of someone
+    who is one: a custom role with agents.access must not reach an admin's password,
+    nor a team-limited one hand out unlimited roles."""
+    if not principal.can("agents.access") or not principal.holds_all(builtin_permissions(role)):
+        return False
+    return role == "agent" or not principal.limited
+
+
 async def create_agent(*, session: AsyncSession, principal: Principal, data: AgentCreate) -> AgentOut:
-    # agents.manage (a custom role may hold it) invites agents; only an admin makes
-    # supervisors and admins, or the permission would be a way to every other one.
-    if data.role != "agent" and not principal.is_admin:
-        raise Forbidden("only admins can create supervisors and admins")
+    # agents.manage invites agents; a supervisor or an admin needs agents.access and
+    # every permission of that role too, or inviting would be a way to all of them.
+    if data.role != "agent" and not _may_give(principal, data.role):
+        raise Forbidden("creating a supervisor or an admin needs agents.access and that role's permissions")
     await _check_teams(session, principal.workspace_id, data.team_ids)
     # Emails sign in without naming a workspace, so they are unique across all of them.
     if await _email_taken(session, data.email):
@@ -163,11 +173,14 @@ async def update_agent(
         "password",
         "availability",
     }
-    if not principal.is_admin:
-        if principal.role == "supervisor" and not (set(changes) & ACCESS_FIELDS):
-            pass
-        elif not is_self or set(changes) - self_fields:
-            raise Forbidden("only admins can change this")
+    touches_access = bool(set(changes) & ACCESS_FIELDS)
+    if touches_access and _may_give(principal, agent.role):
+        if "role" in changes and not _may_give(principal, changes["role"]):
+            raise Forbidden("giving this role needs every permission it has")
+    elif principal.can("agents.edit") and not touches_access:
+        pass
+    elif not is_self or set(changes) - self_fields:
+        raise Forbidden("this needs the permission agents.access or agents.edit")
     if "role" in changes and is_self and changes["role"] != "admin" and agent.role == "admin":
         raise ProblemError(409, "you cannot remove your own admin role")
     if changes.get("email") and await _email_taken(session, changes["email"], exclude=agent.id):
@@ -217,11 +230,13 @@ async def update_agent(
 async def set_agent_active(
     *, session: AsyncSession, principal: Principal, agent_id: uuid.UUID, active: bool
 ) -> Agent:
-    """Admin-only: a deactivated agent cannot sign in (sessions and tokens stop working)
+    """agents.access: a deactivated agent cannot sign in (sessions and tokens stop working)
     and is no longer routed to; reactivating restores both."""
-    if not principal.is_admin:
-        raise Forbidden("only admins can deactivate agents")
+    if not principal.can("agents.access"):
+        raise Forbidden("this needs the permission agents.access")
     agent = await get_agent(session, workspace_id=principal.workspace_id, agent_id=agent_id)
+    if not _may_give(principal, agent.role):
+        raise Forbidden("deactivating this agent needs every permission of their role")
     if agent.id == principal.agent_id and not active:
         raise ProblemError(409, "you cannot deactivate yourself")
     agent.deactivated_at = None if active else utcnow()

@@ -280,21 +280,31 @@ async def submit_rating(
 
 
 async def recent_ratings(
-    session: AsyncSession, *, workspace_id: uuid.UUID, since: datetime, until: datetime, limit: int
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    limit: int,
+    team_ids: frozenset[uuid.UUID] | None = None,
+    inbox_ids: frozenset[uuid.UUID] | None = None,
 ) -> list[tuple[CsatSurvey, str | None]]:
-    """Answered surveys, newest first, with their comments (read through the vault)."""
-    surveys = list(
-        await session.scalars(
-            select(CsatSurvey)
-            .where(
-                CsatSurvey.workspace_id == workspace_id,
-                CsatSurvey.status == "answered",
-                CsatSurvey.answered_at >= since,
-                CsatSurvey.answered_at < until,
-            )
-            .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
-            .limit(limit)
+    """Answered surveys, newest first, with their comments (read through the vault);
+    ``team_ids`` / ``inbox_ids``: a role-limited reader's conversations only."""
+    stmt = select(CsatSurvey).where(
+        CsatSurvey.workspace_id == workspace_id,
+        CsatSurvey.status == "answered",
+        CsatSurvey.answered_at >= since,
+        CsatSurvey.answered_at < until,
+    )
+    if inbox_ids is not None:
+        stmt = stmt.where(CsatSurvey.inbox_id.in_(inbox_ids))
+    if team_ids is not None:
+        stmt = stmt.where(
+            CsatSurvey.conversation_id.in_(select(Conversation.id).where(Conversation.team_id.in_(team_ids)))
         )
+    surveys = list(
+        await session.scalars(stmt.order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc()).limit(limit))
     )
     found = await comments(session, surveys)
     return [(survey, found.get(survey.id) or None) for survey in surveys]

@@ -147,15 +147,18 @@ class ReportRollup(WorkspaceScoped, Base):
     old one), so concurrent writers never contend for a row; ``rollups.compact``
     folds rows with the same key together every minute. Readers simply ``SUM`` every
     row of a key, so they see the same figures before and after compaction.
-    ``cube`` "a" keeps the agent, "g" drops it (fewer rows for everything that is
-    not by agent); ``grain`` "d" rows are per UTC day, "m" rows per month.
+    ``cube`` names the dimensions a row keeps (``rollups.CUBES``: small ones per
+    grouping, with or without the language, then "a" and "g", and the tag cubes "k"
+    and "j", where a conversation counts once per tag); ``grain`` "d" rows are
+    per UTC day, "w" per ISO week, "m" per month.
     """
 
     __tablename__ = "report_rollups"
     __table_args__ = (
         Index("ix_report_rollups_read", "workspace_id", "cube", "grain", "period"),
         Index("ix_report_rollups_key", "workspace_id", "key_hash"),
-        Index("ix_report_rollups_pending", "workspace_id", postgresql_where="NOT compacted"),
+        # Pending deltas in key order: ``rollups.compact`` walks it batch by batch.
+        Index("ix_report_rollups_pending", "workspace_id", "key_hash", postgresql_where="NOT compacted"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -171,6 +174,19 @@ class ReportRollup(WorkspaceScoped, Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     region: Mapped[str | None] = mapped_column(String(32), default=None)
     tier: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Only the tag cubes keep a tag: one row per tag of the conversation (NULL: untagged).
+    tag: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ReportTagBackfill(Base):
+    """A workspace whose rollups predate the tag cubes (migration 0025): its tag reports
+    read the facts until ``meridian analytics rebuild`` has written them."""
+
+    __tablename__ = "report_tag_backfill"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 for _name in COUNTERS:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, false, or_
 
 from meridian.core.clock import utcnow
 from meridian.core.errors import ProblemError
@@ -80,6 +80,10 @@ def day_range(since: str | None, until: str | None) -> DayRange:
     return DayRange(start, end)
 
 
+_SINGLE = ("channel", "team_id", "inbox_id", "agent_id", "region", "tier")
+_FORCED = ("within_team_ids", "within_inbox_ids")
+
+
 @dataclass(frozen=True)
 class Filters:
     language: str | None = None
@@ -90,20 +94,46 @@ class Filters:
     region: str | None = None
     tier: str | None = None
     tag: str | None = None
+    # Forced by the reader's custom role (analytics/limits.py), never by the query string:
+    # only these teams' / inboxes' conversations (None: no limit).
+    within_team_ids: frozenset[uuid.UUID] | None = None
+    within_inbox_ids: frozenset[uuid.UUID] | None = None
+
+    @property
+    def limited(self) -> bool:
+        return self.within_team_ids is not None or self.within_inbox_ids is not None
+
+    def dimensions(self) -> frozenset[str]:
+        """The dimension columns these filters test, chosen or forced: a cube that does
+        not keep one of them cannot answer."""
+        chosen = {name for name in _SINGLE if getattr(self, name) is not None}
+        if self.language:
+            chosen.add("language")
+        if self.tag:
+            chosen.add("tag")
+        if self.within_team_ids is not None:
+            chosen.add("team_id")
+        if self.within_inbox_ids is not None:
+            chosen.add("inbox_id")
+        return frozenset(chosen)
 
     def conditions(self, table: Any) -> list[ColumnElement[bool]]:
-        """SQL conditions on a facts or rollup table (tag: facts only)."""
+        """SQL conditions on a facts or rollup table (a tag on rollups: the tag cubes' ``tag``)."""
         c = table.c
         out: list[ColumnElement[bool]] = []
         if self.language:
             # "es" also covers "es-MX", like the conversation list's filter.
             out.append(or_(c.language == self.language, c.language.like(self.language + "-%")))
-        for name in ("channel", "team_id", "inbox_id", "agent_id", "region", "tier"):
+        for name in _SINGLE:
             value = getattr(self, name)
             if value is not None:
                 out.append(c[name] == value)
         if self.tag:
-            out.append(c.tags.contains([self.tag]))
+            out.append(c.tags.contains([self.tag]) if "tags" in c else c.tag == self.tag)
+        if self.within_team_ids is not None:
+            out.append(c.team_id.in_(self.within_team_ids) if self.within_team_ids else false())
+        if self.within_inbox_ids is not None:
+            out.append(c.inbox_id.in_(self.within_inbox_ids) if self.within_inbox_ids else false())
         return out
 
     def matches(self, values: dict[str, Any]) -> bool:
@@ -111,14 +141,24 @@ class Filters:
         language = values.get("language") or ""
         if self.language and not (language == self.language or language.startswith(self.language + "-")):
             return False
-        for name in ("channel", "team_id", "inbox_id", "agent_id", "region", "tier"):
+        for name in _SINGLE:
             wanted = getattr(self, name)
             if wanted is not None and values.get(name) != wanted:
                 return False
+        if self.within_team_ids is not None and values.get("team_id") not in self.within_team_ids:
+            return False
+        if self.within_inbox_ids is not None and values.get("inbox_id") not in self.within_inbox_ids:
+            return False
         return not (self.tag and self.tag not in (values.get("tags") or []))
 
     def as_query(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
+        """The chosen filters, as query parameters (the forced limits are not the reader's
+        to choose, so they are not echoed)."""
+        return {
+            f.name: str(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in _FORCED and getattr(self, f.name) is not None
+        }
 
 
 def all_of(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from meridian.analytics import csat, drill, export, service
+from meridian.analytics import csat, drill, export, limits, service
 from meridian.analytics.schemas import (
     CsatCreate,
     CsatOut,
@@ -45,7 +45,7 @@ def report_query(
         Literal["calendar", "business"], Query(description="durations in calendar time or business hours")
     ] = "calendar",
 ) -> ReportQuery:
-    return make_query(
+    query = make_query(
         principal.workspace_id,
         since=since,
         until=until,
@@ -60,6 +60,8 @@ def report_query(
         tag=tag,
         basis=basis,
     )
+    # A team- or inbox-limited role reads its own teams' / inboxes' figures only.
+    return limits.for_reader(query, principal)
 
 
 Report = Annotated[ReportQuery, Depends(report_query)]
@@ -142,7 +144,13 @@ async def ratings(
 ) -> RatingList:
     """The latest CSAT answers in the range, with the customers' comments."""
     found = await csat.recent_ratings(
-        session, workspace_id=q.workspace_id, since=q.days.since, until=q.days.until, limit=limit
+        session,
+        workspace_id=q.workspace_id,
+        since=q.days.since,
+        until=q.days.until,
+        limit=limit,
+        team_ids=q.filters.within_team_ids,
+        inbox_ids=q.filters.within_inbox_ids,
     )
     return RatingList(
         items=[

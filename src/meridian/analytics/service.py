@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Hashable
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from meridian.analytics.sources import (
     each_fact,
     from_facts,
     from_rollups,
+    reads_facts,
     span_condition,
 )
 from meridian.inboxes.models import Inbox
@@ -67,7 +69,9 @@ async def exact_values(session: AsyncSession, q: ReportQuery, groups: dict[Hasha
     c = FACTS.c
     business = q.basis == "business"
     resolved = and_(c.status == "resolved", c.resolution_s.is_not(None))
-    key = c[GROUP_COLUMNS[q.group_by]] if q.group_by else literal(None)
+    by_tag = q.group_by == "tag"
+    # By tag, the list of tags: a conversation counts in each, untagged ones under None.
+    key = c.tags if by_tag else c[GROUP_COLUMNS[q.group_by]] if q.group_by else literal(None)
     stmt = select(
         key.label("key"),
         case(
@@ -94,25 +98,34 @@ async def exact_values(session: AsyncSession, q: ReportQuery, groups: dict[Hasha
     for sums in groups.values():
         sums.values = {}
     for row in await session.execute(stmt):
-        sums = groups.setdefault(row.key, Sums(values={}))
-        assert sums.values is not None
-        for name in ("fr", "res", "nr"):
-            value = getattr(row, name)
-            if value is not None:
-                sums.values.setdefault(name + suffix, []).append(float(value))
+        for group in (list(row.key) or [None]) if by_tag else [row.key]:
+            sums = groups.setdefault(group, Sums(values={}))
+            assert sums.values is not None
+            for name in ("fr", "res", "nr"):
+                value = getattr(row, name)
+                if value is not None:
+                    sums.values.setdefault(name + suffix, []).append(float(value))
+
+
+async def _groups(
+    session: AsyncSession, q: ReportQuery, exact_limit: int
+) -> tuple[dict[Hashable, Sums], bool]:
+    if await reads_facts(session, q):
+        return await from_facts(session, q), True
+    groups = await from_rollups(session, q)
+    # By tag, a conversation with several tags is counted in each group: the sum is an
+    # upper bound of the cohort, so exact percentiles stay within the limit's cost.
+    exact = sum(s.counters.get("conversations", 0) for s in groups.values()) <= exact_limit
+    if exact:
+        # Counts come from the rollups either way; small cohorts get exact percentiles.
+        await exact_values(session, q, groups)
+    return groups, exact
 
 
 async def overview(
     session: AsyncSession, q: ReportQuery, *, exact_limit: int = EXACT_LIMIT
 ) -> dict[str, Any]:
-    if q.needs_facts:
-        groups, exact = await from_facts(session, q), True
-    else:
-        groups = await from_rollups(session, q)
-        exact = sum(s.counters.get("conversations", 0) for s in groups.values()) <= exact_limit
-        if exact:
-            # Counts come from the rollups either way; small cohorts get exact percentiles.
-            await exact_values(session, q, groups)
+    groups, exact = await _groups(session, q, exact_limit)
     names = await labels(session, q.workspace_id, q.group_by, list(groups))
     total = Sums(values={} if exact else None)
     items = []
@@ -121,9 +134,16 @@ async def overview(
         if q.group_by != "tag":
             total.merge(sums)
     if q.group_by == "tag":
-        # A conversation with two tags is in two groups; totals count it once.
+        # A conversation with two tags is in two groups; totals count it once, read
+        # like the same report without the grouping (so exact when the groups are).
         whole = ReportQuery(q.workspace_id, q.days, q.filters, None, q.basis)
-        total = (await from_facts(session, whole)).get(None, total)
+        if await reads_facts(session, whole):
+            total = (await from_facts(session, whole)).get(None, total)
+        else:
+            ungrouped = await from_rollups(session, whole)
+            if exact:
+                await exact_values(session, whole, ungrouped)
+            total = ungrouped.get(None, Sums(values={} if exact else None))
     items.sort(key=lambda item: (-item["conversations"], item["key"] or ""))
     return {
         "since": q.days.since.isoformat(),
@@ -192,7 +212,10 @@ async def _series_from_facts(
 
 
 async def timeseries(session: AsyncSession, q: ReportQuery, *, interval: str = "day") -> dict[str, Any]:
-    reader = _series_from_facts if q.needs_facts else _series_from_rollups
+    # A series has no groups: read the cube of its filters alone (a tag cube summed over
+    # every tag would count a conversation with two tags twice).
+    q = replace(q, group_by=None)
+    reader = _series_from_facts if await reads_facts(session, q) else _series_from_rollups
     buckets, backlog = await reader(session, q, interval)
     fr, res = q.histograms[0], q.histograms[1]
     points = []

@@ -19,15 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.analytics.facts import Fact, contribution, observations, utc_day
 from meridian.analytics.measures import Sums
-from meridian.analytics.models import COUNTERS, DIMENSIONS, ReportFact
+from meridian.analytics.models import COUNTERS, ReportFact, ReportTagBackfill
 from meridian.analytics.periods import Span, spans, spans_before
 from meridian.analytics.query import GROUP_COLUMNS, DayRange, Filters, all_of, check_group, day_range
-from meridian.analytics.rollups import CUBES, ROLLUPS, histogram_from, histogram_sums
+from meridian.analytics.rollups import ROLLUPS, cube_for, histogram_from, histogram_sums
 from meridian.core.errors import ProblemError
 from meridian.core.ids import parse_id
 
 FACTS: Any = ReportFact.__table__
 FACT_COLUMNS = [f.name for f in fields(Fact)]
+# group_by name -> the rollup column: the tag cubes keep one tag per row.
+ROLLUP_GROUP_COLUMNS = {**GROUP_COLUMNS, "tag": "tag"}
 
 
 @dataclass(frozen=True)
@@ -39,26 +41,52 @@ class ReportQuery:
     basis: str = "calendar"
 
     @property
+    def dimensions(self) -> set[str]:
+        """The dimension columns the report groups or filters by."""
+        needed = set(self.filters.dimensions())
+        if self.group_by is not None:
+            needed.add(ROLLUP_GROUP_COLUMNS[self.group_by])
+        return needed
+
+    @property
     def cube(self) -> str:
-        if self.group_by == "agent" or self.filters.agent_id is not None:
-            return "a"
-        if self.group_by is None and not self.filters.as_query():
-            return "t"
-        return "g"
+        """The smallest cube keeping the grouping and every filter (a role-limited reader
+        filters by team or inbox, so it never reads "t"); "g" when none does, in which
+        case ``needs_facts`` sends the report to the facts."""
+        return cube_for(self.dimensions) or "g"
 
     @property
     def needs_facts(self) -> bool:
-        """Whether only the facts can answer: tags (a list per conversation) and filters
-        the chosen cube does not keep (channel, inbox or tier when reporting by agent)."""
-        if self.filters.tag is not None or self.group_by == "tag":
+        """Whether only the facts can answer: combinations no cube keeps (a report by
+        agent filtered by channel, inbox or tier; by tag with any filter but the
+        language; by tag filtered by a tag, whose groups are the tags that conversations
+        share with it, which a row of one tag does not know). See also ``reads_facts``:
+        tag cubes not yet backfilled."""
+        if self.group_by == "tag" and self.filters.tag is not None:
             return True
-        kept = CUBES[self.cube]
-        return any(getattr(self.filters, name) is not None for name in DIMENSIONS if name not in kept)
+        return cube_for(self.dimensions) is None
+
+    @property
+    def by_tag(self) -> bool:
+        return self.filters.tag is not None or self.group_by == "tag"
 
     @property
     def histograms(self) -> tuple[str, ...]:
         suffix = "_b" if self.basis == "business" else "_c"
         return tuple(name + suffix for name in ("fr", "res", "nr"))
+
+
+async def reads_facts(session: AsyncSession, q: ReportQuery) -> bool:
+    """``needs_facts``, or a tag report in a workspace whose tag cubes have not been
+    written yet (rollups from before migration 0025, until the next rebuild)."""
+    if q.needs_facts:
+        return True
+    if not q.by_tag:
+        return False
+    pending = await session.scalar(
+        select(ReportTagBackfill.workspace_id).where(ReportTagBackfill.workspace_id == q.workspace_id)
+    )
+    return pending is not None
 
 
 def _id(value: str | None, name: str) -> uuid.UUID | None:
@@ -111,7 +139,7 @@ def before_condition(end: date) -> ColumnElement[bool]:
 def _group_column(group_by: str | None) -> ColumnElement[Any]:
     if group_by is None:
         return literal(None).label("key")
-    return ROLLUPS.c[GROUP_COLUMNS[group_by]].label("key")
+    return ROLLUPS.c[ROLLUP_GROUP_COLUMNS[group_by]].label("key")
 
 
 def _rollup_base(q: ReportQuery, *columns: Any) -> Select[Any]:
@@ -119,7 +147,7 @@ def _rollup_base(q: ReportQuery, *columns: Any) -> Select[Any]:
     return (
         select(_group_column(q.group_by), *columns)
         .where(c.workspace_id == q.workspace_id, c.cube == q.cube, *q.filters.conditions(ROLLUPS))
-        .group_by(literal(1) if q.group_by is None else c[GROUP_COLUMNS[q.group_by]])
+        .group_by(literal(1) if q.group_by is None else c[ROLLUP_GROUP_COLUMNS[q.group_by]])
     )
 
 

@@ -104,15 +104,6 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_role(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(roles)}")
-        return principal
-
-    return dependency
-
-
 def require_permission(*permissions: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """Guard a route by catalog permissions (auth/permissions.py; any one of them suffices),
     so custom roles apply."""
@@ -128,10 +119,8 @@ def require_permission(*permissions: str) -> Callable[[Principal], Coroutine[Any
     return dependency
 
 
-AdminPrincipal = Annotated[Principal, Depends(require_role("admin"))]
-SupervisorPrincipal = Annotated[Principal, Depends(require_role("admin", "supervisor"))]
-
-# One alias per guarded capability, so a route reads like the older role aliases above.
+# One alias per guarded capability. Routes check permissions, never the built-in role
+# name, so a custom role (roles/) reaches everything its permissions name.
 ErasePrincipal = Annotated[Principal, Depends(require_permission("contacts.erase"))]
 ExportPrincipal = Annotated[Principal, Depends(require_permission("contacts.export"))]
 PrivacyPrincipal = Annotated[Principal, Depends(require_permission("contacts.erase", "contacts.export"))]
@@ -143,3 +132,12 @@ AgentsPrincipal = Annotated[Principal, Depends(require_permission("agents.manage
 MergePrincipal = Annotated[Principal, Depends(require_permission("contacts.merge"))]
 ReplyPrincipal = Annotated[Principal, Depends(require_permission("conversations.reply"))]
 AssignPrincipal = Annotated[Principal, Depends(require_permission("conversations.assign"))]
+ContactsPrincipal = Annotated[Principal, Depends(require_permission("contacts.manage"))]
+KbManagePrincipal = Annotated[Principal, Depends(require_permission("kb.manage"))]
+CannedPrincipal = Annotated[Principal, Depends(require_permission("canned.manage"))]
+AutomationsPrincipal = Annotated[Principal, Depends(require_permission("automations.manage"))]
+GlossaryPrincipal = Annotated[Principal, Depends(require_permission("translation.glossary"))]
+PrivacyViewPrincipal = Annotated[Principal, Depends(require_permission("privacy.view", "privacy.manage"))]
+PrivacyManagePrincipal = Annotated[Principal, Depends(require_permission("privacy.manage"))]
+ResidencyPrincipal = Annotated[Principal, Depends(require_permission("residency.manage"))]
+RolesPrincipal = Annotated[Principal, Depends(require_permission("roles.manage"))]

@@ -14,13 +14,15 @@ class ApiToken(IdMixin, WorkspaceScoped, Base):
 
     __tablename__ = "api_tokens"
 
-    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # None: until revoked (the bootstrap token, and tokens minted without an expiry).
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AgentSession(IdMixin, WorkspaceScoped, Base):

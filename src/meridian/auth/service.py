@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -23,6 +24,7 @@ from meridian.roles.models import Role
 SESSION_COOKIE = "meridian_session"
 SESSION_LIFETIME = timedelta(days=14)
 TOKEN_PREFIX = "mrd_"  # noqa: S105 - a public prefix that makes leaked tokens easy to scan for
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,6 @@ class Principal:
     limit_inbox_ids: frozenset[uuid.UUID] | None = None
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
     def sees_all(self) -> bool:
         return self.can("conversations.view_all")
 
@@ -62,9 +60,17 @@ class Principal:
     def limited(self) -> bool:
         return self.limit_team_ids is not None or self.limit_inbox_ids is not None
 
+    @property
+    def granted(self) -> frozenset[str]:
+        return self.permissions if self.permissions is not None else builtin_permissions(self.role)
+
     def can(self, permission: str) -> bool:
-        granted = self.permissions if self.permissions is not None else builtin_permissions(self.role)
-        return permission in granted
+        return permission in self.granted
+
+    def holds_all(self, permissions: Iterable[str]) -> bool:
+        """Whether this caller has every one of ``permissions``: nobody hands out (to a
+        role, an agent or an invitation) more than they hold themselves."""
+        return self.granted.issuperset(permissions)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -154,7 +160,7 @@ async def principal_from_cookie(session: AsyncSession, cookie: str) -> Principal
 
 
 async def create_api_token(
-    session: AsyncSession, *, agent: Agent, name: str = "default"
+    session: AsyncSession, *, agent: Agent, name: str = "default", expires_at: datetime | None = None
 ) -> tuple[str, ApiToken]:
     """Return (token shown once, row). Only its SHA-256 is stored. Caller commits."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -164,6 +170,7 @@ async def create_api_token(
         name=name,
         token_hash=sha256_hex(token),
         prefix=token[:12],
+        expires_at=expires_at,
     )
     session.add(row)
     await session.flush()
@@ -174,9 +181,14 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal |
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
-    if row is None or row.revoked_at is not None:
+    now = utcnow()
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
     agent = await session.get(Agent, row.agent_id)
     if agent is None or agent.deactivated_at is not None:
         return None
+    # "Last used" to the minute is what an agent needs to spot a dead token; writing the
+    # row on every request of a busy script would not tell them more. The caller commits.
+    if row.last_used_at is None or row.last_used_at <= now - LAST_USED_PRECISION:
+        row.last_used_at = now
     return await _principal_for(session, agent)

@@ -27,8 +27,9 @@ _INFO_KEY = "meridian.workspace_id"
 
 # The role switch is skipped when the role is missing (a DBA has not created it yet) or
 # the connecting role may not assume it: the setting alone still binds a non-superuser
-# owner, since 0021 forces the policy on owners. CASE keeps pg_has_role from seeing a
-# role name that does not exist.
+# owner, since 0021 forces the policy on owners (all tables but the three search tables,
+# which 0022 leaves unforced so that their SECURITY DEFINER search functions keep their
+# indexes). CASE keeps pg_has_role from seeing a role name that does not exist.
 _ENTER = text(
     "SELECT set_config('meridian.workspace_id', :workspace_id, true), "
     "CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'meridian_tenant') THEN "

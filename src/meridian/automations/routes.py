@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from meridian.auth.deps import CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import AutomationsPrincipal, CurrentPrincipal, Session
 from meridian.automations import macros, service
 from meridian.automations.schemas import (
     AutomationCreate,
@@ -23,21 +23,21 @@ router = APIRouter(tags=["automations"])
 
 
 @router.get("/automations", response_model=AutomationList)
-async def list_automations(principal: SupervisorPrincipal, session: Session) -> AutomationList:
+async def list_automations(principal: AutomationsPrincipal, session: Session) -> AutomationList:
     rows = await service.list_automations(session, workspace_id=principal.workspace_id)
     return AutomationList(items=[service.to_out(r) for r in rows])
 
 
 @router.post("/automations", response_model=AutomationOut, status_code=201)
 async def create_automation(
-    data: AutomationCreate, principal: SupervisorPrincipal, session: Session
+    data: AutomationCreate, principal: AutomationsPrincipal, session: Session
 ) -> AutomationOut:
     return service.to_out(await service.create_automation(session=session, principal=principal, data=data))
 
 
 @router.get("/automations/{automation_id}", response_model=AutomationOut)
 async def get_automation(
-    automation_id: str, principal: SupervisorPrincipal, session: Session
+    automation_id: str, principal: AutomationsPrincipal, session: Session
 ) -> AutomationOut:
     rule = await service.get_automation(
         session, workspace_id=principal.workspace_id, automation_id=path_id(automation_id, "automation")
@@ -47,7 +47,7 @@ async def get_automation(
 
 @router.patch("/automations/{automation_id}", response_model=AutomationOut)
 async def update_automation(
-    automation_id: str, data: AutomationUpdate, principal: SupervisorPrincipal, session: Session
+    automation_id: str, data: AutomationUpdate, principal: AutomationsPrincipal, session: Session
 ) -> AutomationOut:
     rule = await service.update_automation(
         session=session, principal=principal, automation_id=path_id(automation_id, "automation"), data=data
@@ -56,7 +56,9 @@ async def update_automation(
 
 
 @router.delete("/automations/{automation_id}", status_code=204)
-async def delete_automation(automation_id: str, principal: SupervisorPrincipal, session: Session) -> Response:
+async def delete_automation(
+    automation_id: str, principal: AutomationsPrincipal, session: Session
+) -> Response:
     await service.delete_automation(
         session=session, principal=principal, automation_id=path_id(automation_id, "automation")
     )
@@ -65,7 +67,7 @@ async def delete_automation(automation_id: str, principal: SupervisorPrincipal, 
 
 @router.post("/automations/{automation_id}/dry-run", response_model=DryRunOut)
 async def dry_run(
-    automation_id: str, data: DryRunRequest, principal: SupervisorPrincipal, session: Session
+    automation_id: str, data: DryRunRequest, principal: AutomationsPrincipal, session: Session
 ) -> DryRunOut:
     return await service.dry_run(
         session=session,
@@ -82,7 +84,7 @@ async def list_macros(principal: CurrentPrincipal, session: Session) -> MacroLis
 
 
 @router.post("/macros", response_model=MacroOut, status_code=201)
-async def create_macro(data: MacroCreate, principal: SupervisorPrincipal, session: Session) -> MacroOut:
+async def create_macro(data: MacroCreate, principal: AutomationsPrincipal, session: Session) -> MacroOut:
     return macros.to_out(await macros.create_macro(session=session, principal=principal, data=data))
 
 
@@ -96,7 +98,7 @@ async def get_macro(macro_id: str, principal: CurrentPrincipal, session: Session
 
 @router.patch("/macros/{macro_id}", response_model=MacroOut)
 async def update_macro(
-    macro_id: str, data: MacroUpdate, principal: SupervisorPrincipal, session: Session
+    macro_id: str, data: MacroUpdate, principal: AutomationsPrincipal, session: Session
 ) -> MacroOut:
     macro = await macros.update_macro(
         session=session, principal=principal, macro_id=path_id(macro_id, "macro"), data=data
@@ -105,7 +107,7 @@ async def update_macro(
 
 
 @router.delete("/macros/{macro_id}", status_code=204)
-async def delete_macro(macro_id: str, principal: SupervisorPrincipal, session: Session) -> Response:
+async def delete_macro(macro_id: str, principal: AutomationsPrincipal, session: Session) -> Response:
     await macros.delete_macro(session=session, principal=principal, macro_id=path_id(macro_id, "macro"))
     return Response(status_code=204)
 

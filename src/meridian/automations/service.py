@@ -191,6 +191,20 @@ async def delete_automation(*, session: AsyncSession, principal: Principal, auto
     await session.commit()
 
 
+async def has_rules(session: AsyncSession, *, workspace_id: uuid.UUID, event: str) -> bool:
+    """Whether any enabled rule of the workspace runs on ``event``."""
+    found = await session.scalar(
+        select(Automation.id)
+        .where(
+            Automation.workspace_id == workspace_id,
+            Automation.event == event,
+            Automation.enabled.is_(True),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def run_rules(session: AsyncSession, *, ctx: Context) -> list[str]:
     """Run every enabled rule for ``ctx.event`` whose conditions hold; returns their names."""
     rules = await session.scalars(

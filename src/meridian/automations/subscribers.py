@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.automations.conditions import build_context
 from meridian.automations.schemas import DOMAIN_EVENTS
-from meridian.automations.service import run_rules
+from meridian.automations.service import has_rules, run_rules
 from meridian.automations.timing import note_status_change
 from meridian.conversations.locks import lock_conversation
 from meridian.core.clock import utcnow
@@ -45,6 +45,10 @@ def _status_change(event: DomainEvent) -> str | None:
 async def on_event(session: AsyncSession, event: DomainEvent) -> None:
     status = _status_change(event)
     if event.conversation_id is None or (status is None and not _wanted(event)):
+        return
+    if status is None and not await has_rules(session, workspace_id=event.workspace_id, event=event.type):
+        # Most workspaces have no rule for most events: no lock, no context (which reads
+        # and decrypts the customer's message) when nothing could run.
         return
     # Contact, then conversation: the one lock order (conversations/locks.py).
     conversation = await lock_conversation(session, event.conversation_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import CannedPrincipal, CurrentPrincipal, Session, SettingsPrincipal
 from meridian.canned import service, system
 from meridian.canned.schemas import (
     CannedCreate,
@@ -19,7 +19,7 @@ router = APIRouter(tags=["canned responses"])
 
 
 @router.post("/canned-responses", response_model=CannedOut, status_code=201)
-async def create_canned(data: CannedCreate, principal: SupervisorPrincipal, session: Session) -> CannedOut:
+async def create_canned(data: CannedCreate, principal: CannedPrincipal, session: Session) -> CannedOut:
     return await service.create_canned(session=session, principal=principal, data=data)
 
 
@@ -37,7 +37,7 @@ async def get_canned(canned_id: str, principal: CurrentPrincipal, session: Sessi
 
 @router.put("/canned-responses/{canned_id}", response_model=CannedOut)
 async def replace_canned(
-    canned_id: str, data: CannedCreate, principal: SupervisorPrincipal, session: Session
+    canned_id: str, data: CannedCreate, principal: CannedPrincipal, session: Session
 ) -> CannedOut:
     return await service.replace_canned(
         session=session, principal=principal, canned_id=path_id(canned_id, "canned response"), data=data
@@ -64,7 +64,7 @@ async def list_system_templates(principal: CurrentPrincipal, session: Session) -
 
 @router.put("/system-templates/{key}", response_model=SystemTemplateOut)
 async def set_system_template(
-    key: str, data: SystemTemplateUpdate, principal: AdminPrincipal, session: Session
+    key: str, data: SystemTemplateUpdate, principal: SettingsPrincipal, session: Session
 ) -> SystemTemplateOut:
     variants = await system.set_overrides(
         session=session, workspace_id=principal.workspace_id, key=key, variants=data.variants

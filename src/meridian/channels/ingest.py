@@ -29,6 +29,7 @@ from meridian.conversations.models import Conversation
 from meridian.conversations.service import event_scope, next_number
 from meridian.core.clock import utcnow
 from meridian.core.ids import parse_id
+from meridian.deliveries.outcome import regional_contact_region, withheld_error
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.languages.service import detect_for_message
@@ -328,6 +329,11 @@ async def apply_status(session: AsyncSession, *, inbox: Inbox, status: StatusUpd
                 continue
             message.delivery_status = "failed"
             message.delivery_error = status.error or "the channel reported the message as failed"
+            # A vendor's failure reason may echo the message: not kept at home for a
+            # contact whose data lives in another region (deliveries/outcome.py).
+            region = await regional_contact_region(session, message.id)
+            if region is not None:
+                message.delivery_error = withheld_error(region=region, permanent=True)
         elif STATUS_RANK.get(target, 0) > STATUS_RANK.get(current, -1) or current == "failed":
             message.delivery_status = target
             at = status.at or utcnow()

@@ -19,9 +19,18 @@ from meridian.agents.schemas import AgentCreate, AgentUpdate, Availability, Role
 from meridian.agents.service import create_agent, get_agent, set_agent_active, team_ids_of, update_agent
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
-from meridian.console.deps import AdminPage
+from meridian.console.admin_common import (
+    admin_page,
+    field_errors,
+    parse_uuid,
+    path_entity,
+    save_form,
+    split_list,
+)
+from meridian.console.deps import AgentsPage, RolesPage
 from meridian.console.i18n import LANGUAGE_NAMES, N_, SUPPORTED
+from meridian.core.errors import ProblemError
+from meridian.roles.service import list_roles, set_agent_role
 from meridian.teams.service import list_teams
 
 router = APIRouter(prefix="/admin/agents", include_in_schema=False)
@@ -62,6 +71,7 @@ async def _form(
     agent: Agent | None,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    role_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     if values is None and agent is not None:
@@ -103,6 +113,13 @@ async def _form(
         availability_labels=AVAILABILITY_LABELS,
         locales=LOCALE_OPTIONS,
         timezones=sorted(zoneinfo.available_timezones() - {"localtime"}),
+        # Custom roles are for agents with the base role "agent" (roles/service.py).
+        custom_roles=(
+            (await list_roles(session, workspace_id=principal.workspace_id)).items
+            if agent is not None and agent.role == "agent" and principal.can("roles.manage")
+            else None
+        ),
+        role_error=role_error,
     )
 
 
@@ -110,12 +127,12 @@ AgentPath = Annotated[Agent, path_entity(get_agent, "agent_id")]
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_agent(request: Request, principal: AdminPage, session: Session) -> Response:
+async def new_agent(request: Request, principal: AgentsPage, session: Session) -> Response:
     return await _form(request, principal, session, agent=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create(request: Request, principal: AgentsPage, session: Session) -> Response:
     values = _values(await request.form(), creating=True)
     return await save_form(
         session,
@@ -128,14 +145,19 @@ async def create(request: Request, principal: AdminPage, session: Session) -> Re
 
 
 @router.get("/{agent_id}", response_class=HTMLResponse)
-async def edit_agent(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
+async def edit_agent(request: Request, principal: AgentsPage, session: Session, agent: AgentPath) -> Response:
     return await _form(request, principal, session, agent=agent)
 
 
 @router.post("/{agent_id}", response_class=HTMLResponse)
-async def save_agent(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
+async def save_agent(request: Request, principal: AgentsPage, session: Session, agent: AgentPath) -> Response:
     agent_uuid: uuid.UUID = agent.id
     values = _values(await request.form(), creating=False)
+    # The form always sends role and email: unchanged, they are not a change of access
+    # (which needs agents.access), so someone with agents.edit can save the rest.
+    for key in ("role", "email"):
+        if values.get(key) == getattr(agent, key):
+            values.pop(key)
     return await save_form(
         session,
         lambda: update_agent(
@@ -149,8 +171,31 @@ async def save_agent(request: Request, principal: AdminPage, session: Session, a
     )
 
 
+@router.post("/{agent_id}/role", response_class=HTMLResponse)
+async def set_custom_role(
+    request: Request, principal: RolesPage, session: Session, agent: AgentPath
+) -> Response:
+    """Give the agent a custom role, or none (back to the built-in agent permissions)."""
+    agent_uuid: uuid.UUID = agent.id
+    chosen = parse_uuid(str((await request.form()).get("role_id", "")))
+    return await save_form(
+        session,
+        lambda: set_agent_role(session=session, principal=principal, agent_id=agent_uuid, role_id=chosen),
+        rejected=lambda exc: _form(
+            request,
+            principal,
+            session,
+            agent=agent,
+            role_error=exc.detail if isinstance(exc, ProblemError) else str(exc),
+            status_code=exc.status if isinstance(exc, ProblemError) else 422,
+        ),
+        done=f"/admin/agents/{agent_uuid}?notice=saved",
+        refresh=[agent],
+    )
+
+
 @router.post("/{agent_id}/active", response_class=HTMLResponse)
-async def set_active(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
+async def set_active(request: Request, principal: AgentsPage, session: Session, agent: AgentPath) -> Response:
     active = (await request.form()).get("active") == "1"
     agent_uuid: uuid.UUID = agent.id
     return await save_form(

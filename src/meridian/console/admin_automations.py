@@ -39,7 +39,7 @@ from meridian.console.admin_common import (
     save_form,
     split_list,
 )
-from meridian.console.deps import AdminPage
+from meridian.console.deps import AutomationsPage
 from meridian.console.i18n import N_
 from meridian.conversations.models import Conversation
 from meridian.conversations.schemas import Priority
@@ -277,7 +277,7 @@ RulePath = Annotated[Automation, path_entity(service.get_automation, "automation
 
 
 @router.get("/automations", response_class=HTMLResponse)
-async def automations(request: Request, principal: AdminPage, session: Session) -> Response:
+async def automations(request: Request, principal: AutomationsPage, session: Session) -> Response:
     return admin_page(
         request,
         principal,
@@ -289,12 +289,12 @@ async def automations(request: Request, principal: AdminPage, session: Session) 
 
 
 @router.get("/automations/new", response_class=HTMLResponse)
-async def new_rule(request: Request, principal: AdminPage, session: Session) -> Response:
+async def new_rule(request: Request, principal: AutomationsPage, session: Session) -> Response:
     return await _rule_form(request, principal, session, rule=None)
 
 
 @router.post("/automations/new", response_class=HTMLResponse)
-async def create_rule(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create_rule(request: Request, principal: AutomationsPage, session: Session) -> Response:
     payload = _rule_payload(await request.form())
     return await save_form(
         session,
@@ -315,12 +315,16 @@ async def create_rule(request: Request, principal: AdminPage, session: Session) 
 
 
 @router.get("/automations/{automation_id}", response_class=HTMLResponse)
-async def edit_rule(request: Request, principal: AdminPage, session: Session, rule: RulePath) -> Response:
+async def edit_rule(
+    request: Request, principal: AutomationsPage, session: Session, rule: RulePath
+) -> Response:
     return await _rule_form(request, principal, session, rule=rule)
 
 
 @router.post("/automations/{automation_id}", response_class=HTMLResponse)
-async def save_rule(request: Request, principal: AdminPage, session: Session, rule: RulePath) -> Response:
+async def save_rule(
+    request: Request, principal: AutomationsPage, session: Session, rule: RulePath
+) -> Response:
     rule_id: uuid.UUID = rule.id
     payload = _rule_payload(await request.form())
     return await save_form(
@@ -346,7 +350,7 @@ async def save_rule(request: Request, principal: AdminPage, session: Session, ru
 
 
 @router.post("/automations/{automation_id}/delete", response_class=HTMLResponse)
-async def delete_rule(principal: AdminPage, session: Session, rule: RulePath) -> Response:
+async def delete_rule(principal: AutomationsPage, session: Session, rule: RulePath) -> Response:
     await service.delete_automation(session=session, principal=principal, automation_id=rule.id)
     return RedirectResponse("/admin/automations?notice=saved", status_code=303)
 
@@ -364,7 +368,7 @@ async def _conversation_id(session: Session, principal: Principal, text: str) ->
 
 
 @router.post("/automations/{automation_id}/dry-run", response_class=HTMLResponse)
-async def dry_run(request: Request, principal: AdminPage, session: Session, rule: RulePath) -> Response:
+async def dry_run(request: Request, principal: AutomationsPage, session: Session, rule: RulePath) -> Response:
     form = await request.form()
     conversation_id = await _conversation_id(session, principal, str(form.get("conversation", "")))
     result: DryRunOut | None = None
@@ -433,12 +437,12 @@ MacroPath = Annotated[Macro, path_entity(macro_service.get_macro, "macro_id")]
 
 
 @router.get("/macros/new", response_class=HTMLResponse)
-async def new_macro(request: Request, principal: AdminPage, session: Session) -> Response:
+async def new_macro(request: Request, principal: AutomationsPage, session: Session) -> Response:
     return await _macro_form(request, principal, session, macro=None)
 
 
 @router.post("/macros/new", response_class=HTMLResponse)
-async def create_macro(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create_macro(request: Request, principal: AutomationsPage, session: Session) -> Response:
     payload = _macro_payload(await request.form())
     return await save_form(
         session,
@@ -459,12 +463,16 @@ async def create_macro(request: Request, principal: AdminPage, session: Session)
 
 
 @router.get("/macros/{macro_id}", response_class=HTMLResponse)
-async def edit_macro(request: Request, principal: AdminPage, session: Session, macro: MacroPath) -> Response:
+async def edit_macro(
+    request: Request, principal: AutomationsPage, session: Session, macro: MacroPath
+) -> Response:
     return await _macro_form(request, principal, session, macro=macro)
 
 
 @router.post("/macros/{macro_id}", response_class=HTMLResponse)
-async def save_macro(request: Request, principal: AdminPage, session: Session, macro: MacroPath) -> Response:
+async def save_macro(
+    request: Request, principal: AutomationsPage, session: Session, macro: MacroPath
+) -> Response:
     macro_uuid: uuid.UUID = macro.id
     payload = _macro_payload(await request.form())
     return await save_form(
@@ -490,6 +498,6 @@ async def save_macro(request: Request, principal: AdminPage, session: Session, m
 
 
 @router.post("/macros/{macro_id}/delete", response_class=HTMLResponse)
-async def delete_macro(principal: AdminPage, session: Session, macro: MacroPath) -> Response:
+async def delete_macro(principal: AutomationsPage, session: Session, macro: MacroPath) -> Response:
     await macro_service.delete_macro(session=session, principal=principal, macro_id=macro.id)
     return RedirectResponse("/admin/automations?notice=saved", status_code=303)

@@ -22,7 +22,7 @@ from meridian.canned.render import babel_locale, render_template
 from meridian.canned.schemas import CannedCreate, CannedOut
 from meridian.canned.service import create_canned, get_canned, list_canned, replace_canned
 from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form
-from meridian.console.deps import AdminPage
+from meridian.console.deps import CannedPage
 from meridian.core.errors import ProblemError
 
 router = APIRouter(prefix="/admin/canned", include_in_schema=False)
@@ -121,18 +121,18 @@ CannedPath = Annotated[CannedOut, path_entity(get_canned, "canned_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def canned_list(request: Request, principal: AdminPage, session: Session) -> Response:
+async def canned_list(request: Request, principal: CannedPage, session: Session) -> Response:
     rows = await list_canned(session, workspace_id=principal.workspace_id)
     return admin_page(request, principal, "admin_canned.html", items=rows)
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_canned(request: Request, principal: AdminPage) -> Response:
+async def new_canned(request: Request, principal: CannedPage) -> Response:
     return await _form(request, principal, canned=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create(request: Request, principal: CannedPage, session: Session) -> Response:
     form = await request.form()
     return await save_form(
         session,
@@ -147,13 +147,13 @@ async def create(request: Request, principal: AdminPage, session: Session) -> Re
 
 
 @router.get("/{canned_id}", response_class=HTMLResponse)
-async def edit_canned(request: Request, principal: AdminPage, canned: CannedPath) -> Response:
+async def edit_canned(request: Request, principal: CannedPage, canned: CannedPath) -> Response:
     return await _form(request, principal, canned=canned)
 
 
 @router.post("/{canned_id}", response_class=HTMLResponse)
 async def save_canned(
-    request: Request, principal: AdminPage, session: Session, canned: CannedPath
+    request: Request, principal: CannedPage, session: Session, canned: CannedPath
 ) -> Response:
     form = await request.form()
     return await save_form(

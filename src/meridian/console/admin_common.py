@@ -1,7 +1,7 @@
 """Pieces shared by the console's admin screens: the entity a URL names, the form save,
 form parsing, field errors.
 
-The admin gate itself is ``console.deps.AdminPage``; a missing entity raises
+The admin gates themselves are in ``console.deps`` (one per screen); a missing entity raises
 ``PageNotFound``, which ``console.errors`` renders. Admin forms post to the same
 service actions as the REST API; a rejected value comes back as a
 ``pydantic.ValidationError`` or a ``ProblemError`` with JSON pointers, and both are
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.deps import AdminPage
+from meridian.console.deps import AdminDoor
 from meridian.console.errors import PageNotFound
 from meridian.console.render import render
 from meridian.core.errors import NotFound, ProblemError
@@ -45,10 +45,11 @@ def path_entity(getter: Callable[..., Awaitable[T]], param: str) -> Any:
     ``Annotated[Team, path_entity(get_team, "team_id")]``: ``getter`` is a service read
     called as ``getter(session, workspace_id=..., <param>=...)``. Not an id, or another
     workspace's id, is the 404 page; the admin gate runs first, so a non-admin never
-    learns whether an id exists.
+    learns whether an id exists:
+    each route declares its own gate before this dependency.
     """
 
-    async def dependency(request: Request, principal: AdminPage, session: Session) -> T:
+    async def dependency(request: Request, principal: AdminDoor, session: Session) -> T:
         parsed = parse_uuid(str(request.path_params.get(param, "")))
         if parsed is not None:
             try:

@@ -21,7 +21,7 @@ from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.channels.registry import CHANNELS, get_adapter
 from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
-from meridian.console.deps import AdminPage
+from meridian.console.deps import SettingsPage
 from meridian.console.i18n import N_
 from meridian.inboxes.models import Inbox
 from meridian.inboxes.schemas import BotMode, InboxCreate, InboxOut, InboxUpdate
@@ -152,7 +152,7 @@ InboxPath = Annotated[Inbox, path_entity(get_inbox, "inbox_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def inboxes(request: Request, principal: AdminPage, session: Session) -> Response:
+async def inboxes(request: Request, principal: SettingsPage, session: Session) -> Response:
     rows = await list_inboxes(session, workspace_id=principal.workspace_id)
     teams = {t.id: t.name for t in await list_teams(session, workspace_id=principal.workspace_id)}
     return admin_page(
@@ -166,14 +166,16 @@ async def inboxes(request: Request, principal: AdminPage, session: Session) -> R
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_inbox(request: Request, principal: AdminPage, session: Session, channel: str = "") -> Response:
+async def new_inbox(
+    request: Request, principal: SettingsPage, session: Session, channel: str = ""
+) -> Response:
     if channel not in CHANNELS:
         return RedirectResponse("/admin/inboxes", status_code=303)
     return await _form(request, principal, session, channel=channel, inbox=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create(request: Request, principal: SettingsPage, session: Session) -> Response:
     form = await request.form()
     channel = str(form.get("channel", ""))
     if channel not in CHANNELS:
@@ -215,12 +217,16 @@ async def create(request: Request, principal: AdminPage, session: Session) -> Re
 
 
 @router.get("/{inbox_id}", response_class=HTMLResponse)
-async def edit_inbox(request: Request, principal: AdminPage, session: Session, inbox: InboxPath) -> Response:
+async def edit_inbox(
+    request: Request, principal: SettingsPage, session: Session, inbox: InboxPath
+) -> Response:
     return await _form(request, principal, session, channel=inbox.channel, inbox=to_out(inbox))
 
 
 @router.post("/{inbox_id}", response_class=HTMLResponse)
-async def save_inbox(request: Request, principal: AdminPage, session: Session, inbox: InboxPath) -> Response:
+async def save_inbox(
+    request: Request, principal: SettingsPage, session: Session, inbox: InboxPath
+) -> Response:
     form = await request.form()
     inbox_uuid, channel = inbox.id, inbox.channel
     return await save_form(

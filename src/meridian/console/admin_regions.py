@@ -21,7 +21,7 @@ from meridian.agents.service import get_agent, list_agents, update_agent
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.console.admin_common import Rejected, path_entity, save_form
-from meridian.console.deps import AdminPage
+from meridian.console.deps import RegionsPage
 from meridian.console.render import render
 from meridian.core.errors import ProblemError
 from meridian.residency.rules import DEFAULT_REGION, rules_from_settings
@@ -80,13 +80,15 @@ def _message(exc: Rejected) -> str:
 
 
 @router.get("", response_class=HTMLResponse)
-async def regions_page(request: Request, principal: AdminPage, session: Session) -> Response:
+async def regions_page(request: Request, principal: RegionsPage, session: Session) -> Response:
     # ?notice=saved after a save is shown by the base template.
     return await _page(request, principal, session)
 
 
 @router.post("/{agent_id}", response_class=HTMLResponse)
-async def save_grants(request: Request, principal: AdminPage, session: Session, agent: AgentPath) -> Response:
+async def save_grants(
+    request: Request, principal: RegionsPage, session: Session, agent: AgentPath
+) -> Response:
     agent_id: uuid.UUID = agent.id
     values = _grants(await request.form())
     return await save_form(

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
 from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
-from meridian.console.deps import AdminPage
+from meridian.console.deps import SettingsPage
 from meridian.conversations.schemas import Priority
 from meridian.inboxes.schemas import ChannelKind
 from meridian.inboxes.service import list_inboxes
@@ -89,18 +89,18 @@ PolicyPath = Annotated[SlaPolicy, path_entity(get_policy, "policy_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def policies(request: Request, principal: AdminPage, session: Session) -> Response:
+async def policies(request: Request, principal: SettingsPage, session: Session) -> Response:
     rows = await list_policies(session, workspace_id=principal.workspace_id)
     return admin_page(request, principal, "admin_sla.html", policies=rows)
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_policy(request: Request, principal: AdminPage, session: Session) -> Response:
+async def new_policy(request: Request, principal: SettingsPage, session: Session) -> Response:
     return await _form(request, principal, session, policy=None)
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create(request: Request, principal: SettingsPage, session: Session) -> Response:
     payload = _payload(await request.form())
     return await save_form(
         session,
@@ -122,14 +122,14 @@ async def create(request: Request, principal: AdminPage, session: Session) -> Re
 
 @router.get("/{policy_id}", response_class=HTMLResponse)
 async def edit_policy(
-    request: Request, principal: AdminPage, session: Session, policy: PolicyPath
+    request: Request, principal: SettingsPage, session: Session, policy: PolicyPath
 ) -> Response:
     return await _form(request, principal, session, policy=policy)
 
 
 @router.post("/{policy_id}", response_class=HTMLResponse)
 async def save_policy(
-    request: Request, principal: AdminPage, session: Session, policy: PolicyPath
+    request: Request, principal: SettingsPage, session: Session, policy: PolicyPath
 ) -> Response:
     policy_uuid: uuid.UUID = policy.id
     payload = _payload(await request.form())
@@ -156,6 +156,6 @@ async def save_policy(
 
 
 @router.post("/{policy_id}/delete", response_class=HTMLResponse)
-async def remove_policy(principal: AdminPage, session: Session, policy: PolicyPath) -> Response:
+async def remove_policy(principal: SettingsPage, session: Session, policy: PolicyPath) -> Response:
     await delete_policy(session=session, principal=principal, policy_id=policy.id)
     return RedirectResponse("/admin/sla?notice=saved", status_code=303)

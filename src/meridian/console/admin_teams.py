@@ -23,7 +23,7 @@ from meridian.auth.service import Principal
 from meridian.calendars import BusinessCalendar, validate_business_hours
 from meridian.calendars.schema import DAY_KEYS
 from meridian.console.admin_common import admin_page, field_errors, path_entity, save_form, split_list
-from meridian.console.deps import AdminPage
+from meridian.console.deps import SettingsPage
 from meridian.console.i18n import N_
 from meridian.core.clock import utcnow
 from meridian.core.errors import ProblemError
@@ -172,7 +172,7 @@ TeamPath = Annotated[Team, path_entity(get_team, "team_id")]
 
 
 @router.get("", response_class=HTMLResponse)
-async def teams(request: Request, principal: AdminPage, session: Session) -> Response:
+async def teams(request: Request, principal: SettingsPage, session: Session) -> Response:
     now = utcnow()
     rows = await list_teams(session, workspace_id=principal.workspace_id)
     return admin_page(
@@ -181,7 +181,7 @@ async def teams(request: Request, principal: AdminPage, session: Session) -> Res
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_team(request: Request, principal: AdminPage) -> Response:
+async def new_team(request: Request, principal: SettingsPage) -> Response:
     return await _form(request, principal, team=None)
 
 
@@ -220,7 +220,7 @@ async def _save(
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, principal: AdminPage, session: Session) -> Response:
+async def create(request: Request, principal: SettingsPage, session: Session) -> Response:
     return await _save(
         request,
         principal,
@@ -233,12 +233,12 @@ async def create(request: Request, principal: AdminPage, session: Session) -> Re
 
 
 @router.get("/{team_id}", response_class=HTMLResponse)
-async def edit_team(request: Request, principal: AdminPage, team: TeamPath) -> Response:
+async def edit_team(request: Request, principal: SettingsPage, team: TeamPath) -> Response:
     return await _form(request, principal, team=team)
 
 
 @router.post("/{team_id}", response_class=HTMLResponse)
-async def save_team(request: Request, principal: AdminPage, session: Session, team: TeamPath) -> Response:
+async def save_team(request: Request, principal: SettingsPage, session: Session, team: TeamPath) -> Response:
     team_uuid: uuid.UUID = team.id
     return await _save(
         request,

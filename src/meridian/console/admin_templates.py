@@ -17,7 +17,7 @@ from meridian.auth.service import Principal
 from meridian.canned import system
 from meridian.canned.schemas import SystemTemplateUpdate
 from meridian.console.admin_common import admin_page, field_errors, save_form
-from meridian.console.deps import AdminPage
+from meridian.console.deps import SettingsPage
 from meridian.console.errors import PageNotFound
 from meridian.console.i18n import N_
 from meridian.core.errors import ProblemError
@@ -100,19 +100,23 @@ async def _form(
 
 
 @router.get("", response_class=HTMLResponse)
-async def system_messages(request: Request, principal: AdminPage, session: Session) -> Response:
+async def system_messages(request: Request, principal: SettingsPage, session: Session) -> Response:
     custom = await system.overrides(session, workspace_id=principal.workspace_id)
     items = [(key, TITLES[key], sorted(custom.get(key, {}))) for key in system.KINDS]
     return admin_page(request, principal, "admin_system_messages.html", items=items)
 
 
 @router.get("/{key}", response_class=HTMLResponse)
-async def edit_system_message(request: Request, principal: AdminPage, session: Session, key: str) -> Response:
+async def edit_system_message(
+    request: Request, principal: SettingsPage, session: Session, key: str
+) -> Response:
     return await _form(request, principal, session, key=_key(principal, key))
 
 
 @router.post("/{key}", response_class=HTMLResponse)
-async def save_system_message(request: Request, principal: AdminPage, session: Session, key: str) -> Response:
+async def save_system_message(
+    request: Request, principal: SettingsPage, session: Session, key: str
+) -> Response:
     key = _key(principal, key)
     rows = _rows(await request.form())
 

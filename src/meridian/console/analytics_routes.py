@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from meridian.agents.models import Agent
-from meridian.analytics import charts, drill, service
+from meridian.analytics import charts, drill, limits, service
 from meridian.analytics.models import ReportFact
 from meridian.analytics.query import GROUPS
 from meridian.analytics.sources import ReportQuery, make_query
@@ -111,6 +111,11 @@ async def _choices(session: Session, principal: Principal) -> dict[str, Any]:
             .limit(2000)
         )
     ).all()
+    # A limited role's filter menus offer its own teams and inboxes only.
+    if principal.limit_team_ids is not None:
+        teams = [t for t in teams if t.id in principal.limit_team_ids]
+    if principal.limit_inbox_ids is not None:
+        inboxes = [i for i in inboxes if i.id in principal.limit_inbox_ids]
     return {
         "teams": sorted(teams, key=lambda t: t.name),
         "team_names": dict(teams),
@@ -123,7 +128,8 @@ async def _choices(session: Session, principal: Principal) -> dict[str, Any]:
 
 
 def _query(principal: Principal, params: dict[str, str]) -> ReportQuery:
-    return make_query(principal.workspace_id, **{"group_by": "team", **params})
+    # A team- or inbox-limited role reads its own teams' / inboxes' figures only.
+    return limits.for_reader(make_query(principal.workspace_id, **{"group_by": "team", **params}), principal)
 
 
 @router.get("", response_class=HTMLResponse)

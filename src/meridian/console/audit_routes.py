@@ -13,7 +13,7 @@ from meridian.audit.browse import AuditFilter, all_entries, page_entries, to_csv
 from meridian.audit.service import verify_workspace
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import AuditPage
 from meridian.console.render import render
 from meridian.core.ids import parse_id
 
@@ -49,7 +49,7 @@ def _filter(principal: Principal, actor: str, action: str, since: str, until: st
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_log(
     request: Request,
-    principal: PagePrincipal,
+    principal: AuditPage,
     session: Session,
     actor: str = "",
     action: str = "",
@@ -57,8 +57,6 @@ async def audit_log(
     until: str = "",
     before: str = "",
 ) -> Response:
-    if not principal.is_admin:
-        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
     where = _filter(principal, actor, action, since, until)
     cursor = int(before) if before.isdigit() else None
     entries, next_seq = (
@@ -89,15 +87,13 @@ async def audit_log(
 @router.get("/audit.csv")
 async def audit_csv(
     request: Request,
-    principal: PagePrincipal,
+    principal: AuditPage,
     session: Session,
     actor: str = "",
     action: str = "",
     since: str = "",
     until: str = "",
 ) -> Response:
-    if not principal.is_admin:
-        return render(request, "error.html", principal=principal, status_code=403, error="forbidden")
     where = _filter(principal, actor, action, since, until)
     if where is None:
         return render(request, "error.html", principal=principal, status_code=422, error="invalid")

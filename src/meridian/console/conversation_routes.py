@@ -20,7 +20,7 @@ from meridian.channels.registry import get_adapter
 from meridian.config import get_settings
 from meridian.console import queries
 from meridian.console.contact_panel import contact_panel
-from meridian.console.deps import PagePrincipal, VisibleConversation
+from meridian.console.deps import AssignPage, MergePage, PagePrincipal, ReplyPage, VisibleConversation
 from meridian.console.notifications import notify_mentions
 from meridian.console.render import render
 from meridian.contacts.merge import merge_contacts
@@ -139,7 +139,7 @@ async def thread(
 @router.post("/{conversation_id}/merge-contact")
 async def merge_contact(
     request: Request,
-    principal: PagePrincipal,
+    principal: MergePage,
     session: Session,
     conversation: VisibleConversation,
     kind: Annotated[str, Form()],
@@ -219,7 +219,7 @@ async def _read_uploads(request: Request) -> list[NewFile]:
 @router.post("/{conversation_id}/messages", response_class=HTMLResponse)
 async def reply(
     request: Request,
-    principal: PagePrincipal,
+    principal: ReplyPage,
     session: Session,
     conversation_id: str,
     body: Annotated[str, Form()] = "",
@@ -305,7 +305,7 @@ async def _update(
 @router.post("/{conversation_id}/assign")
 async def assign(
     request: Request,
-    principal: PagePrincipal,
+    principal: AssignPage,
     session: Session,
     conversation_id: str,
     to: Annotated[str, Form()] = "",
@@ -342,7 +342,7 @@ def _local_datetime(value: str, timezone: str) -> datetime | None:
 @router.post("/{conversation_id}/status")
 async def set_status(
     request: Request,
-    principal: PagePrincipal,
+    principal: AssignPage,
     session: Session,
     conversation_id: str,
     status: Annotated[str, Form()],
@@ -363,7 +363,7 @@ async def set_status(
 @router.post("/{conversation_id}/tags")
 async def change_tags(
     request: Request,
-    principal: PagePrincipal,
+    principal: AssignPage,
     session: Session,
     current: VisibleConversation,
     add: Annotated[str, Form()] = "",
@@ -381,7 +381,7 @@ async def change_tags(
 @router.post("/{conversation_id}/priority")
 async def set_priority(
     request: Request,
-    principal: PagePrincipal,
+    principal: AssignPage,
     session: Session,
     conversation_id: str,
     priority: Annotated[str, Form()],

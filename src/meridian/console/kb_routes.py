@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from meridian.auth.deps import Session
 from meridian.auth.service import Principal
-from meridian.console.deps import PagePrincipal
+from meridian.console.deps import KbEditPage, PagePrincipal
 from meridian.console.i18n import N_
 from meridian.console.render import render
 from meridian.core.errors import NotFound, ProblemError
@@ -161,7 +161,7 @@ async def new_article(
 @router.post("/new", response_class=HTMLResponse)
 async def create_article(
     request: Request,
-    principal: PagePrincipal,
+    principal: KbEditPage,
     session: Session,
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
@@ -233,7 +233,7 @@ async def edit_article(
 @router.post("/articles/{article_id}", response_class=HTMLResponse)
 async def save_article(
     request: Request,
-    principal: PagePrincipal,
+    principal: KbEditPage,
     session: Session,
     article_id: str,
     title: Annotated[str, Form()] = "",
@@ -298,7 +298,7 @@ UPLOAD_ERRORS = {
 @router.post("/assets", response_class=HTMLResponse)
 async def upload_image(
     request: Request,
-    principal: PagePrincipal,
+    principal: KbEditPage,
     session: Session,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
@@ -351,7 +351,7 @@ async def version_diff(
 @router.post("/from-message/{message_id}", response_class=HTMLResponse)
 async def from_message(
     request: Request,
-    principal: PagePrincipal,
+    principal: KbEditPage,
     session: Session,
     message_id: str,
     title: Annotated[str, Form()] = "",

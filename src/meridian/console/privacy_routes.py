@@ -18,7 +18,12 @@ from meridian.auth.service import Principal
 from meridian.console.admin_common import Rejected, path_entity, save_form
 from meridian.console.admin_regions import router as regions_router
 from meridian.console.audit_routes import router as audit_router
-from meridian.console.deps import AdminPage
+from meridian.console.deps import (
+    ErasePage,
+    ExportPage,
+    PrivacyManagePage,
+    PrivacyRequestsPage,
+)
 from meridian.console.errors import PageNotFound
 from meridian.console.i18n import N_
 from meridian.console.render import render
@@ -117,14 +122,14 @@ async def _register(
 
 @router.get("/privacy", response_class=HTMLResponse)
 async def register(
-    request: Request, principal: AdminPage, session: Session, status: str = "", type: str = ""
+    request: Request, principal: PrivacyRequestsPage, session: Session, status: str = "", type: str = ""
 ) -> Response:
     return await _register(request, principal, session, status=status, type=type)
 
 
 @router.post("/privacy/find", response_class=HTMLResponse)
 async def find_contact(
-    request: Request, principal: AdminPage, session: Session, contact: Annotated[str, Form()] = ""
+    request: Request, principal: PrivacyRequestsPage, session: Session, contact: Annotated[str, Form()] = ""
 ) -> Response:
     """A request names a person: find them by contact id or email address."""
     value = contact.strip()
@@ -148,7 +153,7 @@ async def find_contact(
 
 @router.post("/privacy/requests/{request_id}/complete", response_class=HTMLResponse)
 async def complete_request(
-    request: Request, principal: AdminPage, session: Session, request_id: str
+    request: Request, principal: ErasePage, session: Session, request_id: str
 ) -> Response:
     ident = _path_id(principal, request_id)
 
@@ -213,14 +218,14 @@ def confirm_word(name: str | None, contact_id: str) -> str:
 
 @router.get("/privacy/contacts/{contact_id}", response_class=HTMLResponse)
 async def contact_page(
-    request: Request, principal: AdminPage, session: Session, contact: ContactPath
+    request: Request, principal: PrivacyRequestsPage, session: Session, contact: ContactPath
 ) -> Response:
     return await _contact_page(request, principal, session, contact.id)
 
 
 @router.post("/privacy/contacts/{contact_id}/export", response_class=Response)
 async def export_contact(
-    request: Request, principal: AdminPage, session: Session, contact: ContactPath
+    request: Request, principal: ExportPage, session: Session, contact: ContactPath
 ) -> Response:
     """The same ZIP as ``GET /api/v1/contacts/{id}/export``; POST, since it registers a request."""
     ident = contact.id
@@ -256,7 +261,7 @@ async def export_contact(
 @router.post("/privacy/contacts/{contact_id}/erase", response_class=HTMLResponse)
 async def erase_contact(
     request: Request,
-    principal: AdminPage,
+    principal: ErasePage,
     session: Session,
     contact: ContactPath,
     confirm: Annotated[str, Form()] = "",
@@ -273,7 +278,7 @@ async def erase_contact(
 @router.post("/privacy/contacts/{contact_id}/consents", response_class=HTMLResponse)
 async def add_consent(
     request: Request,
-    principal: AdminPage,
+    principal: PrivacyManagePage,
     session: Session,
     contact: ContactPath,
     purpose: Annotated[str, Form()] = "",
@@ -331,14 +336,16 @@ async def _retention_page(
 
 
 @router.get("/privacy/retention", response_class=HTMLResponse)
-async def retention(request: Request, principal: AdminPage, session: Session, report: str = "") -> Response:
+async def retention(
+    request: Request, principal: PrivacyManagePage, session: Session, report: str = ""
+) -> Response:
     return await _retention_page(request, principal, session, report=report == "1")
 
 
 @router.post("/privacy/retention", response_class=HTMLResponse)
 async def create_policy(
     request: Request,
-    principal: AdminPage,
+    principal: PrivacyManagePage,
     session: Session,
     region: Annotated[str, Form()] = "",
     channel: Annotated[str, Form()] = "",
@@ -363,7 +370,7 @@ async def create_policy(
 @router.post("/privacy/retention/{policy_id}", response_class=HTMLResponse)
 async def change_policy(
     request: Request,
-    principal: AdminPage,
+    principal: PrivacyManagePage,
     session: Session,
     policy_id: str,
     max_age_days: Annotated[str, Form()] = "",

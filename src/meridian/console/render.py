@@ -13,6 +13,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from meridian.attachments.routes import INLINE_TYPES
 from meridian.auth.service import Principal
+from meridian.console.admin_pages import PRIVACY, SETTINGS
+from meridian.console.admin_pages import screens as admin_screens
 from meridian.console.i18n import LANGUAGE_NAMES, N_, UiLocale, translations, ui_locale
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -59,6 +61,7 @@ NOTICES = {
     "password_changed": N_("Your password was changed. Other sessions were signed out."),
     "merged": N_("The contacts were merged."),
     "merge_unknown": N_("No other contact is known by that identifier."),
+    "token_revoked": N_("The token was revoked. Scripts using it can no longer sign in."),
 }
 
 
@@ -80,6 +83,10 @@ def environment(locale: str) -> Environment:
         CHANNEL_LABELS=CHANNEL_LABELS,
         VIEW_LABELS=VIEW_LABELS,
         ROLE_LABELS=ROLE_LABELS,
+        # The admin screens the viewer may open (top bar and admin menus).
+        admin_screens=admin_screens,
+        SETTINGS_SCREENS=SETTINGS,
+        PRIVACY_SCREENS=PRIVACY,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         # Stored JSON (a conversation's SLA due times) carries RFC 3339 strings.
         parse_time=datetime.fromisoformat,

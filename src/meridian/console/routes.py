@@ -34,11 +34,12 @@ from meridian.console import queries, saved_views
 from meridian.console.analytics_routes import router as analytics_router
 from meridian.console.collab_routes import router as collab_router
 from meridian.console.conversation_routes import router as conversation_router
-from meridian.console.deps import AdminPage, PagePrincipal, safe_next
+from meridian.console.deps import AgentsPage, PagePrincipal, safe_next
 from meridian.console.i18n import SUPPORTED, negotiate
 from meridian.console.kb_routes import router as kb_router
 from meridian.console.privacy_routes import router as privacy_router
 from meridian.console.render import render
+from meridian.console.token_routes import router as token_router
 from meridian.console.translation_routes import router as translation_router
 from meridian.console.whatsapp_template_routes import router as whatsapp_template_router
 from meridian.conversations.service import list_conversations, to_out_many
@@ -55,6 +56,7 @@ router.include_router(whatsapp_template_router)
 router.include_router(analytics_router)
 router.include_router(kb_router)
 router.include_router(privacy_router)
+router.include_router(token_router)
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_CSRF_COOKIE = "meridian_login_csrf"
@@ -173,6 +175,7 @@ async def _list_context(
         "status": query.status,
         "conversations": await to_out_many(session, rows),
         "counts": await queries.view_counts(session, principal=principal, query=query),
+        "count_cap": queries.COUNT_CAP,
         "views": queries.views_for(principal),
         "statuses": queries.STATUSES,
         "options": await queries.filter_options(session, workspace_id=principal.workspace_id),
@@ -316,6 +319,6 @@ async def change_password(
 
 
 @router.get("/admin/agents", response_class=HTMLResponse)
-async def admin_agents(request: Request, principal: AdminPage, session: Session) -> Response:
+async def admin_agents(request: Request, principal: AgentsPage, session: Session) -> Response:
     agents = await list_agents(session, workspace_id=principal.workspace_id)
     return render(request, "admin_agents.html", principal=principal, agents=agents)

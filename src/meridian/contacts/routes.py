@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from meridian.auth.deps import CurrentPrincipal, MergePrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import ContactsPrincipal, CurrentPrincipal, MergePrincipal, Session
 from meridian.contacts import merge as merging
 from meridian.contacts import service
 from meridian.contacts.schemas import (
@@ -64,7 +64,7 @@ async def update_contact(
 
 
 @router.delete("/contacts/{contact_id}", status_code=204)
-async def delete_contact(contact_id: str, principal: SupervisorPrincipal, session: Session) -> Response:
+async def delete_contact(contact_id: str, principal: ContactsPrincipal, session: Session) -> Response:
     await service.delete_contact(
         session=session, principal=principal, contact_id=path_id(contact_id, "contact")
     )
@@ -87,7 +87,7 @@ async def merge_contact(
 
 @router.post("/contacts/{contact_id}/unmerge", response_model=MergeOut)
 async def unmerge_contact(
-    contact_id: str, data: UnmergeIn, principal: SupervisorPrincipal, session: Session
+    contact_id: str, data: UnmergeIn, principal: ContactsPrincipal, session: Session
 ) -> MergeOut:
     """Undo a merge: exactly what moved goes back (supervisors and admins)."""
     merge = await merging.unmerge_contacts(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.auth.service import Principal
@@ -14,6 +14,7 @@ from meridian.contacts.models import Contact, ContactIdentity
 from meridian.contacts.schemas import ContactCreate, ContactOut, ContactUpdate, IdentityOut
 from meridian.core.crypto import identifier_hash
 from meridian.core.errors import NotFound, ProblemError
+from meridian.core.ids import new_id
 from meridian.events.service import publish
 from meridian.residency.rules import assign_region
 from meridian.vault import service as vault
@@ -61,23 +62,25 @@ async def add_identity(
 ) -> ContactIdentity | None:
     """Attach an identity unless another contact already holds it (returns None then)."""
     value = normalize_identifier(kind, identifier)
-    row = ContactIdentity(
-        workspace_id=contact.workspace_id,
-        contact_id=contact.id,
-        kind=kind,
-        identifier_hash=identifier_hash(kind, value),
-        verified=verified,
+    values = {
+        "id": new_id(),
+        "workspace_id": contact.workspace_id,
+        "contact_id": contact.id,
+        "kind": kind,
+        "identifier_hash": identifier_hash(kind, value),
+        "verified": verified,
+    }
+    # ON CONFLICT instead of a savepoint around the insert: one round trip, not three.
+    await session.flush()
+    made = await session.scalar(
+        insert(ContactIdentity).values(**values).on_conflict_do_nothing().returning(ContactIdentity.id)
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
+    if made is None:
         return None
     await vault.put_identity(
-        session, identity_id=row.id, contact_id=contact.id, region=contact.region, value=value
+        session, identity_id=made, contact_id=contact.id, region=contact.region, value=value
     )
-    return row
+    return ContactIdentity(**values)
 
 
 async def resolve_contact(
@@ -136,6 +139,7 @@ async def resolve_contact(
         name=name,
         email=email,
         phone=phone,
+        new=True,
     )
     await add_identity(
         session, contact=contact, kind=kind, identifier=identifier, verified=kind in verified_kinds
@@ -224,6 +228,7 @@ async def create_contact(*, session: AsyncSession, principal: Principal, data: C
         name=data.name,
         email=data.email,
         phone=data.phone,
+        new=True,
     )
     wanted = [(i.kind, i.identifier) for i in data.identities]
     if data.email:

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import event_scope
 from meridian.core.clock import utcnow
 from meridian.deliveries.models import Delivery
 from meridian.events.service import publish
 from meridian.messages.models import Message
+from meridian.vault import regions
+
+
+async def regional_contact_region(session: AsyncSession, message_id: uuid.UUID | None) -> str | None:
+    """The data region of the message's contact when that region has its own database."""
+    if message_id is None:
+        return None
+    region = await session.scalar(
+        select(Contact.region).join(Message, Message.contact_id == Contact.id).where(Message.id == message_id)
+    )
+    return region if region is not None and regions.database_for(region) is not None else None
+
+
+def withheld_error(*, region: str, permanent: bool, http_status: int | None = None) -> str:
+    """What the home database keeps of a failed send to a contact whose data lives elsewhere.
+
+    Vendors echo what they were sent (the customer's address, the reply's text) in their
+    error bodies, and errors are stored at home (deliveries, delivery_attempts, messages,
+    events). For a regional contact only the classification the relay acted on is kept:
+    built from Meridian's words and numbers alone, it cannot hold content."""
+    status = f" (HTTP {http_status})" if http_status else ""
+    kind = "Permanent" if permanent else "Temporary"
+    return (
+        f"{kind} delivery error{status}. The channel's explanation is not kept: "
+        f"this contact's data lives in region {region}."
+    )
 
 
 async def _publish_status(session: AsyncSession, message: Message) -> None:

@@ -27,7 +27,12 @@ from meridian.db.engine import Database
 from meridian.deliveries import ratelimit
 from meridian.deliveries.build import build_outbound
 from meridian.deliveries.models import Delivery, DeliveryAttempt
-from meridian.deliveries.outcome import record_failure, record_success
+from meridian.deliveries.outcome import (
+    record_failure,
+    record_success,
+    regional_contact_region,
+    withheld_error,
+)
 from meridian.deliveries.service import NOTIFY_CHANNEL
 from meridian.inboxes.models import Inbox
 from meridian.inboxes.service import channel_config
@@ -198,6 +203,12 @@ class OutboxRelay:
         channel: str = "",
     ) -> None:
         permanent = error.permanent or delivery.attempts >= MAX_ATTEMPTS
+        region = await regional_contact_region(session, delivery.message_id)
+        stored = (
+            str(error)
+            if region is None
+            else withheld_error(region=region, permanent=error.permanent, http_status=error.http_status)
+        )
         session.add(
             DeliveryAttempt(
                 delivery_id=delivery.id,
@@ -206,7 +217,7 @@ class OutboxRelay:
                 finished_at=utcnow(),
                 outcome="permanent" if error.permanent else "transient",
                 http_status=error.http_status,
-                error=str(error)[:2000],
+                error=stored[:2000],
             )
         )
         retry_at = (
@@ -214,7 +225,7 @@ class OutboxRelay:
             if permanent
             else utcnow() + timedelta(seconds=backoff_delay(delivery.attempts, error.retry_after))
         )
-        await record_failure(session, delivery=delivery, error=str(error), retry_at=retry_at)
+        await record_failure(session, delivery=delivery, error=stored, retry_at=retry_at)
         metrics.DELIVERIES.labels(channel=channel, outcome="failed" if permanent else "retrying").inc()
         await session.commit()
 

@@ -23,6 +23,7 @@ from meridian.contacts.models import Contact
 from meridian.core.crypto import encrypt_json
 from meridian.db.engine import Database
 from meridian.demo.escalation import seed_demo_sla
+from meridian.demo.webchat import seed_demo_webchat
 from meridian.inboxes.models import Inbox
 from meridian.kb.demo import SITE_SLUG, seed_demo_kb
 from meridian.messages.models import Message
@@ -186,6 +187,9 @@ async def seed_demo(db: Database) -> DemoInfo:
     async with db.session() as session:
         existing = await session.scalar(select(Workspace).where(Workspace.name == DEMO_WORKSPACE))
         if existing is not None:
+            # Workspaces seeded before the demo had web chat get it now.
+            await seed_demo_webchat(session, workspace_id=existing.id)
+            await session.commit()
             await seed_demo_kb(db, existing.id)
             return DemoInfo(str(existing.id), logins, created=False)
         workspace = await create_workspace(
@@ -268,6 +272,7 @@ async def seed_demo(db: Database) -> DemoInfo:
         )
         session.add_all([whatsapp, api])
         await session.flush()
+        await seed_demo_webchat(session, workspace_id=workspace.id)
         for item in DEMO_TEMPLATES:
             values = parse_remote(item)
             assert values is not None
@@ -345,6 +350,7 @@ def print_demo_banner(info: DemoInfo, *, base_url: str) -> None:
         f"  Console:   {base_url}/",
         f"  API docs:  {base_url}/api/docs",
         f"  Help:      {base_url}/help/{SITE_SLUG}",
+        f"  Web chat:  {base_url}/demo/widget  (a shop page with the chat widget: write as a visitor)",
         f"  Health:    {base_url}/readyz",
         "  Sign in with any of (password for all: " + DEMO_PASSWORD + "):",
         *[f"    {email:<28} {role}" for email, _, role in info.logins],

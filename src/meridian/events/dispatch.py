@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from meridian.core.clock import utcnow
 from meridian.core.discovery import import_all
@@ -68,10 +70,25 @@ def load_subscribers() -> None:
     import_all("subscribers")
 
 
+# Objects a dispatcher session loaded, kept alive until it ends: the identity map holds
+# only weak references, so the inbox, team, workspace and contact rows that every
+# subscriber of every event reads were garbage-collected between two ``session.get``
+# calls and read again (about thirty extra queries per inbound message).
+_PINNED = "meridian.dispatch.pinned"
+
+
+@orm_event.listens_for(Session, "loaded_as_persistent")
+def _pin(session: Session, instance: object) -> None:
+    pinned = session.info.get(_PINNED)
+    if pinned is not None:
+        pinned.append(instance)
+
+
 async def dispatch_batch(db: Database, *, limit: int = 50) -> int:
     """Handle up to ``limit`` due events; returns how many were claimed."""
     now = utcnow()
     async with db.session() as session:
+        session.info[_PINNED] = []
         events = list(
             await session.scalars(
                 select(DomainEvent)
@@ -81,26 +98,76 @@ async def dispatch_batch(db: Database, *, limit: int = 50) -> int:
                 .with_for_update(skip_locked=True)
             )
         )
-        for event in events:
-            await _dispatch_one(session, event)
+        outcomes = [(event, await _dispatch_one(session, event)) for event in events]
+        # The bookkeeping is written last: set while the events run, each row was flushed
+        # by the next event's savepoint, one UPDATE apiece instead of one batch.
+        for event, (handled, errors) in outcomes:
+            _record(event, handled, errors)
         await session.commit()
     return len(events)
 
 
-async def _dispatch_one(session: AsyncSession, event: DomainEvent) -> None:
-    handled = list(event.handled or [])
-    errors: list[str] = []
-    for sub in SUBSCRIBERS.values():
-        if sub.name in handled or not sub.wants(event):
-            continue
-        try:
-            async with session.begin_nested():
+async def _run_together(
+    session: AsyncSession, event: DomainEvent, due: list[Subscriber]
+) -> tuple[int, Exception] | None:
+    """Run ``due`` in one savepoint; the failing subscriber's index and its error, or None.
+
+    A savepoint per subscriber cost two round trips and a flush each, about fourteen
+    per inbound message, while subscribers almost never fail: the common case pays for
+    one, and a failure falls back to one per subscriber (``_dispatch_one``).
+    """
+    if not due:
+        return None
+    index = 0
+    try:
+        async with session.begin_nested():
+            for sub in due:
                 await sub.handler(session, event)
-        except Exception as exc:
-            log.exception("subscriber failed", extra={"subscriber": sub.name, "event_id": event.id})
-            errors.append(f"{sub.name}: {type(exc).__name__}: {exc}"[:500])
-        else:
-            handled.append(sub.name)
+                index += 1
+            # Past the last handler (index ``len(due)``), a failure is the savepoint's
+            # flush: whose change it was shows when each runs alone, so none is skipped.
+    except Exception as exc:
+        if index < len(due):
+            log.exception("subscriber failed", extra={"subscriber": due[index].name, "event_id": event.id})
+        return index, exc
+    return None
+
+
+def _error(sub: Subscriber, exc: Exception) -> str:
+    return f"{sub.name}: {type(exc).__name__}: {exc}"[:500]
+
+
+async def _dispatch_one(session: AsyncSession, event: DomainEvent) -> tuple[list[str], list[str]]:
+    """Run the event's due subscribers; (who has handled it by now, errors)."""
+    handled = list(event.handled or [])
+    due = [sub for sub in SUBSCRIBERS.values() if sub.name not in handled and sub.wants(event)]
+    errors: list[str] = []
+    failed = await _run_together(session, event, due)
+    if failed is None:
+        handled += [sub.name for sub in due]
+    else:
+        # One of them raised and the shared savepoint undid them all. Each now runs in a
+        # savepoint of its own, as if they had from the start: those before the failing
+        # one again (their effects were rolled back, so they still take effect once),
+        # the failing one not again until its retry, those after it for the first time.
+        failed_at, error = failed
+        if failed_at < len(due):
+            errors.append(_error(due[failed_at], error))
+        for index, sub in enumerate(due):
+            if index == failed_at:
+                continue
+            try:
+                async with session.begin_nested():
+                    await sub.handler(session, event)
+            except Exception as exc:
+                log.exception("subscriber failed", extra={"subscriber": sub.name, "event_id": event.id})
+                errors.append(_error(sub, exc))
+            else:
+                handled.append(sub.name)
+    return handled, errors
+
+
+def _record(event: DomainEvent, handled: list[str], errors: list[str]) -> None:
     event.handled = handled
     if not errors:
         event.dispatched_at = utcnow()

@@ -117,6 +117,15 @@ class EventHub:
         return int(value or 0)
 
     async def _deliver_upto(self, event_id: int) -> None:
+        if not self._subscribers:
+            # Nobody is listening in this process: reading the row would cost a pooled
+            # session and a query per event for nothing (ingestion publishes two or three
+            # per message). A stream that connects later starts from here, and one that
+            # resumes reads what it missed from the table itself.
+            self._last_id = max(self._last_id or 0, event_id)
+            return
+        if event_id in self._seen:
+            return  # already offered by an earlier catch-up
         # Fetching every id after the last one seen (rather than just ``event_id``)
         # also covers notifications that arrive out of commit order.
         if self._last_id is not None and event_id <= self._last_id:

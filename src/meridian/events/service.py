@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Text, cast, func, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.events.models import DomainEvent
@@ -30,21 +29,27 @@ async def publish(
     ROLLBACK, so subscribers in every process hear of the event only after the change
     is durable: the "publish after commit" rule, enforced by the database.
     """
-    event = DomainEvent(
-        workspace_id=workspace_id,
-        type=type,
-        payload=payload,
-        conversation_id=conversation_id,
-        team_id=team_id,
-        assignee_id=assignee_id,
-    )
-    session.add(event)
     await session.flush()
-    await session.execute(
-        text("SELECT pg_notify(:channel, :payload)"),
-        {"channel": NOTIFY_CHANNEL, "payload": json.dumps({"id": event.id, "ws": str(workspace_id)})},
+    # One statement: the row and its notification (a separate ``pg_notify`` was a second
+    # round trip for each of the two or three events of every inbound message).
+    notify = func.pg_notify(
+        NOTIFY_CHANNEL,
+        cast(func.json_build_object("id", DomainEvent.id, "ws", DomainEvent.workspace_id), Text),
     )
-    return event
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "type": type,
+        "payload": payload,
+        "conversation_id": conversation_id,
+        "team_id": team_id,
+        "assignee_id": assignee_id,
+    }
+    row = (
+        await session.execute(
+            insert(DomainEvent).values(**values).returning(DomainEvent.id, DomainEvent.created_at, notify)
+        )
+    ).one()
+    return DomainEvent(id=row[0], created_at=row[1], **values)
 
 
 def event_envelope(event: DomainEvent) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,11 @@ class KbSettings(BaseSettings):
     embedding_input_type: bool = False
     embedding_query_prefix: str = ""
     embedding_passage_prefix: str = ""
+    # Threads of the in-process engine (OpenMP, fixed when the model loads). One: a
+    # question is one short text, and on a shared machine a second thread waiting for a
+    # busy core made its embedding take up to 1.1 s instead of 33 ms (docs/performance.md).
+    # 0 lets the engine take every core (faster bulk re-indexing on an idle machine).
+    embedding_threads: int = Field(default=1, ge=0)
 
 
 @lru_cache(maxsize=1)

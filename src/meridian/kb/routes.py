@@ -4,7 +4,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, KbEditPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import (
+    CurrentPrincipal,
+    KbEditPrincipal,
+    KbManagePrincipal,
+    Session,
+    SettingsPrincipal,
+)
 from meridian.core.errors import path_id
 from meridian.kb import assets, drafts, service, sites
 from meridian.kb.index import vectors_enabled
@@ -128,14 +134,14 @@ async def list_categories(principal: CurrentPrincipal, session: Session) -> Cate
 
 @router.post("/categories", response_model=CategoryOut, status_code=201)
 async def create_category(
-    data: CategoryCreate, principal: SupervisorPrincipal, session: Session
+    data: CategoryCreate, principal: KbManagePrincipal, session: Session
 ) -> CategoryOut:
     return await sites.create_category(session=session, principal=principal, data=data)
 
 
 @router.patch("/categories/{category_id}", response_model=CategoryOut)
 async def update_category(
-    category_id: str, data: CategoryUpdate, principal: SupervisorPrincipal, session: Session
+    category_id: str, data: CategoryUpdate, principal: KbManagePrincipal, session: Session
 ) -> CategoryOut:
     return await sites.update_category(
         session=session, principal=principal, category_id=path_id(category_id, "category"), data=data
@@ -148,7 +154,7 @@ async def get_site(principal: CurrentPrincipal, session: Session) -> SiteOut:
 
 
 @router.put("/site", response_model=SiteOut)
-async def update_site(data: SiteUpdate, principal: AdminPrincipal, session: Session) -> SiteOut:
+async def update_site(data: SiteUpdate, principal: SettingsPrincipal, session: Session) -> SiteOut:
     return await sites.update_site(session=session, principal=principal, data=data)
 
 

@@ -39,21 +39,15 @@ RRF_K = 60
 CANDIDATES = 30
 SNIPPET_CHARS = 240
 
+# Full text goes through migration 0022's SECURITY DEFINER function: ``@@`` is not
+# LEAKPROOF, so under kb_chunks' row-level security policy a direct query could not use
+# the tsvector index. The function applies the session's workspace binding itself. The
+# trigram ranking and the bigram fallback below use no index condition either way
+# (``word_similarity`` and ``strpos`` are plain functions), so they stay direct queries
+# under the policy; the indexed bigram ranking is a function for the same reason (``&&``).
 _FULL_TEXT = text(
-    """
-    WITH q AS (
-      SELECT cfg, replace(plainto_tsquery(CAST(cfg AS regconfig), :q)::text, ' & ', ' | ') AS tsq
-      FROM (SELECT DISTINCT config AS cfg FROM kb_chunks WHERE workspace_id = :ws) AS configs
-    )
-    SELECT c.id, ts_rank_cd(c.tsv, CAST(q.tsq AS tsquery)) AS rank
-    FROM kb_chunks c
-    JOIN q ON q.cfg = c.config
-    JOIN kb_articles a ON a.id = c.article_id
-    WHERE c.workspace_id = :ws AND a.status = 'published' AND q.tsq <> '' AND c.position >= 0
-      AND c.tsv @@ CAST(q.tsq AS tsquery)
-    ORDER BY rank DESC, c.id
-    LIMIT :limit
-    """
+    "SELECT chunk_id, rank "
+    "FROM meridian_kb_full_text(CAST(:ws AS uuid), CAST(:q AS text), CAST(:limit AS integer))"
 )
 _TRIGRAM = text(
     """
@@ -67,7 +61,14 @@ _TRIGRAM = text(
 )
 # pg_trgm only makes trigrams of characters the database's LC_CTYPE calls alphanumeric:
 # under the C locale, Chinese, Japanese and Korean text has none. There, overlapping
-# character pairs (the usual CJK unit for search) are matched with strpos instead.
+# character pairs (the usual CJK unit for search) are matched with strpos instead:
+# through migration 0026's function, which ranks only the passages its bigram index says
+# hold one of the pairs, when every gram is a pair (the index holds nothing else); by
+# reading every passage otherwise (a lone CJK character in the question).
+_INDEXED_BIGRAMS = text(
+    "SELECT chunk_id, rank "
+    "FROM meridian_kb_bigrams(CAST(:ws AS uuid), CAST(:grams AS text[]), CAST(:limit AS integer))"
+)
 _BIGRAM = text(
     """
     SELECT c.id, (SELECT count(*) FROM unnest(CAST(:grams AS text[])) AS g WHERE strpos(c.text, g) > 0)
@@ -148,7 +149,10 @@ async def search(
             rankings["trigram"] = await _ranking(session, _TRIGRAM, {**params, "floor": 0.1})
         else:
             grams = cjk_bigrams(query)
-            ranked = await _ranking(session, _BIGRAM, {**params, "grams": grams, "n": len(grams)})
+            if all(len(g) == 2 and is_cjk(g[0]) and is_cjk(g[1]) for g in grams):
+                ranked = await _ranking(session, _INDEXED_BIGRAMS, {**params, "grams": grams})
+            else:
+                ranked = await _ranking(session, _BIGRAM, {**params, "grams": grams, "n": len(grams)})
             rankings["trigram"] = [(cid, value) for cid, value in ranked if value >= 0.2]
     chosen = get_embedder() if embedder is True else (embedder or None)
     if chosen is not None and await vectors_enabled(session):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 
@@ -11,6 +12,9 @@ _SCRIPT = re.compile(r"^[A-Za-z]{4}$")
 _REGION = re.compile(r"^(?:[A-Za-z]{2}|[0-9]{3})$")
 
 
+# Cached: routing compares every agent's languages with the customer's on every
+# decision (about a hundred calls per inbound message), and babel's parse is slow.
+@lru_cache(maxsize=4096)
 def normalize_language_tag(tag: str) -> str:
     """Return ``tag`` in canonical BCP 47 form: ``pt_BR`` -> ``pt-BR``, ``zh-TW`` -> ``zh-Hant``.
 
@@ -40,6 +44,7 @@ def normalize_language_tag(tag: str) -> str:
     return "-".join(parts)
 
 
+@lru_cache(maxsize=4096)
 def primary_language(tag: str) -> str:
     """The language subtag of a tag, canonicalised (``pt-BR`` -> ``pt``, ``zh-Hant`` -> ``zh``)."""
     return normalize_language_tag(tag).split("-")[0]

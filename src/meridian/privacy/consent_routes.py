@@ -8,7 +8,7 @@ from html import escape
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from meridian.auth.deps import AdminPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import PrivacyManagePrincipal, PrivacyViewPrincipal, Session
 from meridian.core.errors import ProblemError
 from meridian.privacy import keywords
 from meridian.privacy.schemas import ConsentKeywordSettings
@@ -21,14 +21,14 @@ _WHAT = {"marketing": "marketing email", "proactive": "proactive messages by ema
 
 
 @router.get("/settings/consent-keywords", response_model=ConsentKeywordSettings)
-async def get_consent_keywords(principal: SupervisorPrincipal, session: Session) -> ConsentKeywordSettings:
+async def get_consent_keywords(principal: PrivacyViewPrincipal, session: Session) -> ConsentKeywordSettings:
     found = await keywords.keywords_for(session, workspace_id=principal.workspace_id)
     return ConsentKeywordSettings(opt_out=list(found.opt_out), opt_in=list(found.opt_in))
 
 
 @router.put("/settings/consent-keywords", response_model=ConsentKeywordSettings)
 async def put_consent_keywords(
-    data: ConsentKeywordSettings, principal: AdminPrincipal, session: Session
+    data: ConsentKeywordSettings, principal: PrivacyManagePrincipal, session: Session
 ) -> ConsentKeywordSettings:
     saved = await keywords.set_consent_keywords(
         session=session, principal=principal, opt_out=data.opt_out, opt_in=data.opt_in

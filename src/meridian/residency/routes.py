@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from meridian.auth.deps import AdminPrincipal, Session
+from meridian.auth.deps import ResidencyPrincipal, Session
 from meridian.contacts.schemas import ContactOut
 from meridian.contacts.service import to_out_many
 from meridian.core.errors import path_id
@@ -14,7 +14,7 @@ router = APIRouter(tags=["contacts"])
 
 @router.post("/contacts/{contact_id}/move-region", response_model=ContactOut)
 async def move_region(
-    contact_id: str, data: MoveRegion, principal: AdminPrincipal, session: Session
+    contact_id: str, data: MoveRegion, principal: ResidencyPrincipal, session: Session
 ) -> ContactOut:
     contact = await move_contact_region(
         session=session,

@@ -2,8 +2,11 @@
 
 A custom role replaces the built-in "agent" permission set of the agents who hold it
 (auth/service.py builds the principal). Only agents whose base role is "agent" may
-hold one: admin and supervisor keep their built-in powers, so the routes still guarded
-by ``require_role`` can never be reached through a custom role.
+hold one: admin and supervisor keep their built-in powers.
+
+``roles.manage`` is not a way to every other permission: a holder may only create,
+change or hand out roles within their own permissions and their own team/inbox limits
+(``_within``), and only act on agents whose present powers are within them too.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from meridian.agents.models import Agent
 from meridian.audit.service import record_by
 from meridian.auth.permissions import BUILTIN, PERMISSIONS, builtin_permissions
 from meridian.auth.service import Principal
-from meridian.core.errors import NotFound, ProblemError
+from meridian.core.errors import Forbidden, NotFound, ProblemError
 from meridian.events.service import publish
 from meridian.inboxes.models import Inbox
 from meridian.roles.models import Role
@@ -33,6 +36,27 @@ from meridian.roles.schemas import (
     RoleUpdate,
 )
 from meridian.teams.models import Team
+
+
+def _within(
+    principal: Principal,
+    *,
+    permissions: Sequence[str],
+    team_ids: Sequence[str] | None,
+    inbox_ids: Sequence[str] | None,
+) -> bool:
+    if not principal.holds_all(permissions):
+        return False
+    for mine, theirs in ((principal.limit_team_ids, team_ids), (principal.limit_inbox_ids, inbox_ids)):
+        # A limited holder's roles carry the same limit or a narrower one.
+        if mine is not None and (theirs is None or not {uuid.UUID(i) for i in theirs} <= mine):
+            return False
+    return True
+
+
+def _check_within(principal: Principal, role: Role) -> None:
+    if not _within(principal, permissions=role.permissions, team_ids=role.team_ids, inbox_ids=role.inbox_ids):
+        raise Forbidden("a role can only hold your own permissions, within your own team and inbox limits")
 
 
 def _invalid(pointer: str, message: str) -> ProblemError:
@@ -152,6 +176,7 @@ async def create_role(*, session: AsyncSession, principal: Principal, data: Role
             pointer="/inbox_ids",
         ),
     )
+    _check_within(principal, role)
     session.add(role)
     await session.flush()
     await record_by(session, principal, "role.created", target=f"role:{role.id}", details=_snapshot(role))
@@ -164,6 +189,7 @@ async def update_role(
     *, session: AsyncSession, principal: Principal, role_id: uuid.UUID, data: RoleUpdate
 ) -> RoleOut:
     role = await get_role(session, workspace_id=principal.workspace_id, role_id=role_id)
+    _check_within(principal, role)
     changes = data.model_dump(exclude_unset=True)
     before = _snapshot(role)
     if changes.get("name") is not None:
@@ -186,6 +212,7 @@ async def update_role(
             ids=data.inbox_ids,
             pointer="/inbox_ids",
         )
+    _check_within(principal, role)
     await record_by(
         session,
         principal,
@@ -204,7 +231,12 @@ async def delete_role(*, session: AsyncSession, principal: Principal, role_id: u
     # which may be more or less than they had: the admin reassigns them first.
     in_use = (await _agent_counts(session, [role.id])).get(role.id, 0)
     if in_use:
-        raise ProblemError(409, f"the role is given to {in_use} agent(s); give them another role first")
+        raise ProblemError(
+            409,
+            f"the role is given to {in_use} agent(s); give them another role first",
+            code="role_in_use",
+            params={"agents": in_use},
+        )
     await record_by(session, principal, "role.deleted", target=f"role:{role.id}", details=_snapshot(role))
     await session.delete(role)
     await session.commit()
@@ -225,6 +257,21 @@ async def set_agent_role(
             raise ProblemError(
                 409, f"custom roles are for agents with the role 'agent'; this one is {agent.role!r}"
             )
+    # Both what the agent has now and what they get must be within the caller's powers.
+    for held in (agent.role_id, role_id):
+        current = (
+            await session.scalar(
+                select(Role).where(Role.id == held, Role.workspace_id == principal.workspace_id)
+            )
+            if held is not None
+            else None
+        )
+        if current is not None:
+            _check_within(principal, current)
+        elif not _within(
+            principal, permissions=sorted(builtin_permissions(agent.role)), team_ids=None, inbox_ids=None
+        ):
+            raise Forbidden("this agent's role is beyond your own permissions")
     before = agent.role_id
     agent.role_id = role_id
     await record_by(

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,12 @@ _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟…])\s+|(?<=[。！？])|\n+")
 # Similarity below this is more noise than help in the composer.
 FUZZY_THRESHOLD = 0.3
+# Best first, humans first on ties: migration 0022's function (``suggestions`` says why).
+_SIMILAR = sql_text(
+    "SELECT source_text, target_text, origin, provider, score "
+    "FROM meridian_tm_similar(CAST(:ws AS uuid), CAST(:source AS text), CAST(:target AS text), "
+    "CAST(:text AS text), CAST(:floor AS real), CAST(:limit AS integer))"
+)
 
 
 def normalize_segment(text: str) -> str:
@@ -186,24 +193,23 @@ async def suggestions(
     normalized = normalize_segment(text)
     if not normalized:
         return []
-    similarity = func.similarity(TranslationSegment.source_text, normalized)
+    # Through migration 0022's SECURITY DEFINER function: ``%`` is not LEAKPROOF, so under
+    # the table's row-level security policy a direct query could not use the trigram
+    # index. The function applies the session's workspace binding itself.
     rows = await session.execute(
-        select(TranslationSegment, similarity.label("score"))
-        .where(
-            TranslationSegment.workspace_id == workspace_id,
-            TranslationSegment.source_lang == primary_language(source),
-            TranslationSegment.target_lang == normalize_language_tag(target),
-            # ``%`` is pg_trgm's "similar" operator (threshold 0.3 by default), which the
-            # trigram index serves; the explicit bound keeps the threshold ours.
-            TranslationSegment.source_text.op("%")(normalized),
-            similarity >= FUZZY_THRESHOLD,
-        )
-        .order_by(similarity.desc(), (TranslationSegment.origin == "human").desc())
-        .limit(limit)
+        _SIMILAR,
+        {
+            "ws": workspace_id,
+            "source": primary_language(source),
+            "target": normalize_language_tag(target),
+            "text": normalized,
+            "floor": FUZZY_THRESHOLD,
+            "limit": limit,
+        },
     )
     return [
-        Match(row.source_text, row.target_text, row.origin, row.provider, round(float(score), 3))
-        for row, score in rows
+        Match(source_text, target_text, origin, provider, round(float(score), 3))
+        for source_text, target_text, origin, provider, score in rows
     ]
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session, SupervisorPrincipal
+from meridian.auth.deps import CurrentPrincipal, GlossaryPrincipal, Session, SettingsPrincipal
 from meridian.core.errors import ProblemError, path_id
 from meridian.languages.tags import normalize_language_tag
 from meridian.messages.schemas import MessageOut
@@ -42,7 +42,7 @@ async def get_translation_settings(principal: CurrentPrincipal, session: Session
 
 @router.put("/settings/translation", response_model=TranslationSettingsOut)
 async def put_translation_settings(
-    data: TranslationSettingsIn, principal: AdminPrincipal, session: Session
+    data: TranslationSettingsIn, principal: SettingsPrincipal, session: Session
 ) -> TranslationSettingsOut:
     return await service.update_settings(session=session, principal=principal, data=data)
 
@@ -54,13 +54,13 @@ async def list_glossary(principal: CurrentPrincipal, session: Session) -> Glossa
 
 @router.post("/glossary", response_model=GlossaryEntryOut, status_code=201)
 async def create_glossary_entry(
-    data: GlossaryEntryIn, principal: SupervisorPrincipal, session: Session
+    data: GlossaryEntryIn, principal: GlossaryPrincipal, session: Session
 ) -> GlossaryEntryOut:
     return await service.create_glossary_entry(session=session, principal=principal, data=data)
 
 
 @router.delete("/glossary/{entry_id}", status_code=204)
-async def delete_glossary_entry(entry_id: str, principal: SupervisorPrincipal, session: Session) -> Response:
+async def delete_glossary_entry(entry_id: str, principal: GlossaryPrincipal, session: Session) -> Response:
     await service.delete_glossary_entry(
         session=session, principal=principal, entry_id=path_id(entry_id, "glossary entry")
     )

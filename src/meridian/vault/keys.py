@@ -1,7 +1,11 @@
 """Per-contact data keys: created on first write, unwrapped per call, shredded on erasure.
 
 Unwrapped keys are never cached beyond one vault call, so a key shredded by one process
-stops every other process from reading that contact's content at its next call.
+stops every other process from reading that contact's content at its next call. The
+one exception is a key created in the current transaction: no other transaction can
+see it (nor shred it) before this one commits, so the writes that follow its creation
+(the new contact's identities, then their first message) reuse it until the
+transaction ends instead of reading and unwrapping it again.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from meridian.core.clock import utcnow
 from meridian.core.errors import ProblemError
@@ -33,6 +38,59 @@ def _unwrap(row: VaultKey) -> bytes:
     return key_provider().unwrap(row.region, WrappedKey(row.kek_id, row.wrapped_key))
 
 
+_CREATED = "meridian.vault.created_keys"
+
+
+def _created(db: AsyncSession | Session) -> dict[uuid.UUID, bytes]:
+    found = db.info.get(_CREATED)
+    if found is None:
+        found = db.info[_CREATED] = {}
+    assert isinstance(found, dict)
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_created_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint released
+        session.info.pop(_CREATED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_created(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Any rollback (a savepoint's too) may have undone a creation: read again after it.
+    session.info.pop(_CREATED, None)
+
+
+def created_key(db: AsyncSession, contact_id: uuid.UUID) -> bytes | None:
+    """The contact's data key if this transaction created it, else None."""
+    return _created(db).get(contact_id)
+
+
+async def create_key(
+    db: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.UUID, region: str
+) -> bytes:
+    """A data key for a contact that has none yet (one made in this transaction): one
+    INSERT instead of a read, an insert and a read; an existing key wins the race."""
+    data_key = new_data_key()
+    wrapped = key_provider().wrap(region, data_key)
+    made = await db.scalar(
+        insert(VaultKey)
+        .values(
+            contact_id=contact_id,
+            workspace_id=workspace_id,
+            region=region,
+            kek_id=wrapped.kek_id,
+            wrapped_key=wrapped.wrapped,
+        )
+        .on_conflict_do_nothing(index_elements=["contact_id"])
+        .returning(VaultKey.contact_id)
+    )
+    if made is None:
+        return await key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+    _created(db)[contact_id] = data_key
+    return data_key
+
+
 async def key_for_write(
     db: AsyncSession, *, workspace_id: uuid.UUID | None, contact_id: uuid.UUID, region: str
 ) -> bytes:
@@ -40,6 +98,9 @@ async def key_for_write(
 
     ``workspace_id`` may be None only when the contact is known to have a key already.
     """
+    created = created_key(db, contact_id)
+    if created is not None:
+        return created
     row = await db.get(VaultKey, contact_id, populate_existing=True)
     if row is None:
         if workspace_id is None:
@@ -95,6 +156,7 @@ async def keys_for_read(db: AsyncSession, contact_ids: Iterable[uuid.UUID]) -> d
 
 async def shred(db: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.UUID, region: str) -> None:
     """Destroy the contact's data key, leaving a tombstone that refuses new writes."""
+    _created(db).pop(contact_id, None)
     now = utcnow()
     stmt = insert(VaultKey).values(
         contact_id=contact_id, workspace_id=workspace_id, region=region, shredded_at=now
@@ -108,6 +170,7 @@ async def shred(db: AsyncSession, *, workspace_id: uuid.UUID, contact_id: uuid.U
 
 
 async def shred_existing(db: AsyncSession, *, contact_id: uuid.UUID) -> None:
+    _created(db).pop(contact_id, None)
     now = utcnow()
     await db.execute(
         update(VaultKey)

@@ -22,10 +22,12 @@ from sqlalchemy.engine import make_url
 
 from meridian.db.embedded import to_sqlalchemy_url
 from meridian.db.engine import Database, make_database
-from meridian.vault import bigrams
+from meridian.vault import bigrams, searchsql
 from meridian.vault.models import VaultContact, VaultIdentity, VaultKey, VaultMessage, VaultMessageSearch
 
 EMBEDDED = "embedded"
+# Beside the migration lock (migrations/env.py), for create_vault_schema.
+SCHEMA_LOCK = 827_364_502
 REGION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 VAULT_TABLES: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
@@ -91,15 +93,21 @@ def create_database_if_missing(url: str) -> None:
 
 def create_vault_schema(url: str) -> None:
     """The vault tables (and the trigram extension and bigram function their search
-    indexes need), idempotent."""
+    indexes need, and the search function), idempotent."""
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
+            # serve and worker start together; two CREATE OR REPLACE FUNCTION of one
+            # function at once fail ("tuple concurrently updated"), so they take turns.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             conn.execute(text(bigrams.FUNCTION_DDL))
             VaultKey.metadata.create_all(conn, tables=list(VAULT_TABLES), checkfirst=True)
             # A database made before the bigram index has the table, so create_all skipped it.
             conn.execute(text(bigrams.INDEX_DDL))
+            # The message search goes through this function at home and here alike.
+            conn.execute(text(searchsql.FUNCTION_DDL))
+            conn.execute(text(searchsql.REVOKE_DDL))
     finally:
         engine.dispose()
 

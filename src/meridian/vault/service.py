@@ -25,14 +25,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.db.arrays import in_ids
 from meridian.privacy.redaction import redact
-from meridian.vault import access, bigrams, keys, regions
+from meridian.vault import access, bigrams, keys, regions, searchsql
 from meridian.vault.crypto import Opener, aad_for, open_text, seal_json, seal_text
 from meridian.vault.keys import ContactErased
 from meridian.vault.models import VaultContact, VaultIdentity, VaultKey, VaultMessage, VaultMessageSearch
@@ -108,9 +108,12 @@ async def put_contact(
     email: str | None,
     phone: str | None,
     extra: dict[str, Any] | None = None,
+    new: bool = False,
 ) -> None:
+    """``new``: the contact row was made in this transaction, so it has no key yet."""
     async with region_session(session, region) as db:
-        key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+        write_key = keys.create_key if new else keys.key_for_write
+        key = await write_key(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
         values = {
             field: seal_text(key, value, aad=aad_for(f"contact.{field}", contact_id))
             for field, value in (("name", name), ("email", email), ("phone", phone))
@@ -195,10 +198,14 @@ async def put_identity(
     session: AsyncSession, *, identity_id: uuid.UUID, contact_id: uuid.UUID, region: str, value: str
 ) -> None:
     async with region_session(session, region) as db:
-        workspace_id = await db.scalar(
-            select(VaultContact.workspace_id).where(VaultContact.contact_id == contact_id)
-        )
-        key = await keys.key_for_write(db, workspace_id=workspace_id, contact_id=contact_id, region=region)
+        key = keys.created_key(db, contact_id)
+        if key is None:
+            workspace_id = await db.scalar(
+                select(VaultContact.workspace_id).where(VaultContact.contact_id == contact_id)
+            )
+            key = await keys.key_for_write(
+                db, workspace_id=workspace_id, contact_id=contact_id, region=region
+            )
         sealed = seal_text(key, value, aad=aad_for("identity", identity_id))
         stmt = insert(VaultIdentity).values(
             identity_id=identity_id, contact_id=contact_id, region=region, value=sealed
@@ -371,44 +378,36 @@ async def search_conversations(
     regional database that holds one of them."""
     needle = search_text(query)
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    clauses: list[Any] = [
-        VaultMessageSearch.workspace_id == workspace_id,
-        VaultMessageSearch.text.like(pattern),
-    ]
-    grams = bigrams.cjk_bigrams(needle)
-    if grams:
-        # Two CJK characters have no trigram to look up; their pair does (the partial
-        # index's predicate is repeated as written so the planner can use it).
-        clauses += [
-            sql_text(bigrams.HAS_PAIR),
-            func.meridian_cjk_bigrams(VaultMessageSearch.text).op("@>")(cast(grams, ARRAY(Text))),
-        ]
+    # Two CJK characters have no trigram to look up; their pairs do (vault/bigrams.py).
+    grams = bigrams.cjk_bigrams(needle) or None
     wanted = None if regions is None else set(regions)
     reader = access.current_reader()
-    home_filter: list[Any] = []
+    home_regions: list[str] | None = None
     if wanted is not None:
-        home_filter.append(VaultMessageSearch.region.in_(sorted(r for r in wanted if access.may_read(r))))
+        home_regions = sorted(r for r in wanted if access.may_read(r))
     elif reader is not None and reader.regions is not None:
-        home_filter.append(VaultMessageSearch.region.in_(sorted({reader.home_region, *reader.regions})))
-    # (regional database or None for home, extra clauses)
-    targets: list[tuple[str | None, list[Any]]] = [(None, home_filter)]
+        home_regions = sorted({reader.home_region, *reader.regions})
+    # (regional database or None for home, regions to keep there)
+    targets: list[tuple[str | None, list[str] | None]] = [(None, home_regions)]
     for region in regional_databases():
         if (wanted is None or region in wanted) and access.may_read(region):
-            targets.append((region, []))
+            targets.append((region, None))
+    # Through the function, not a SELECT: the table's policy would switch its trigram and
+    # bigram indexes off (vault/searchsql.py).
     found: list[uuid.UUID] = []
-    for database_region, extra in targets:
-        # A common word matches a large share of all messages; grouping every match took
-        # most of a second at 1M messages (docs/performance.md). The first few matching
-        # rows per wanted conversation are enough: the scan stops there.
-        matches = (
-            select(VaultMessageSearch.conversation_id).where(*clauses, *extra).limit(limit * 5).subquery()
-        )
-        distinct = select(matches.c.conversation_id).distinct().limit(limit)
+    for database_region, kept in targets:
+        params = {
+            "workspace_id": workspace_id,
+            "pattern": pattern,
+            "grams": grams,
+            "regions": kept,
+            "limit": limit,
+        }
         if database_region is None:
-            found.extend((await session.execute(distinct)).scalars())
+            found.extend((await session.execute(sql_text(searchsql.SEARCH), params)).scalars())
             continue
         async with region_session(session, database_region) as db:
-            found.extend((await db.execute(distinct)).scalars())
+            found.extend((await db.execute(sql_text(searchsql.SEARCH), params)).scalars())
     return found
 
 

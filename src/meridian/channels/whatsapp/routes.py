@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from meridian.auth.deps import AdminPrincipal, CurrentPrincipal, Session
+from meridian.auth.deps import CurrentPrincipal, Session, SettingsPrincipal
 from meridian.channels.whatsapp import templates
 from meridian.channels.whatsapp.schemas import TemplateIn, TemplateList, TemplateOut, TemplateSync
 from meridian.core.errors import path_id
@@ -30,7 +30,7 @@ async def list_templates(
 
 @router.post("/inboxes/{inbox_id}/templates", response_model=TemplateOut, status_code=201)
 async def save_template(
-    inbox_id: str, data: TemplateIn, principal: AdminPrincipal, session: Session
+    inbox_id: str, data: TemplateIn, principal: SettingsPrincipal, session: Session
 ) -> TemplateOut:
     return await templates.save_template(
         session=session, principal=principal, inbox_id=path_id(inbox_id, "inbox"), data=data
@@ -38,7 +38,7 @@ async def save_template(
 
 
 @router.post("/inboxes/{inbox_id}/templates/sync", response_model=TemplateSync)
-async def sync_templates(inbox_id: str, principal: AdminPrincipal, session: Session) -> TemplateSync:
+async def sync_templates(inbox_id: str, principal: SettingsPrincipal, session: Session) -> TemplateSync:
     """Pull the templates from Meta (needs the inbox's ``waba_id``)."""
     rows, counts = await templates.sync_templates(
         session=session, principal=principal, inbox_id=path_id(inbox_id, "inbox")

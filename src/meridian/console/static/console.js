@@ -288,3 +288,34 @@ document.addEventListener("htmx:afterRequest", function (event) {
   });
   window.addEventListener("pagehide", function () { ping("left"); });
 })();
+
+// The customer typing in a web chat: their widget sends conversation.typing events (at
+// most one every 3 s while typing, "stopped" after 5 s of quiet). Show "Ana is typing…"
+// while they arrive; hide it on "stopped", when their message arrives, or after 8 s
+// without an event, since a closed tab or a lost connection never says "stopped".
+(function () {
+  "use strict";
+  var line = document.getElementById("visitor-typing");
+  if (!line) { return; }
+  var id = line.getAttribute("data-conversation-id");
+  var timer = null;
+
+  function hide() { clearTimeout(timer); line.hidden = true; }
+
+  function read(event) {
+    try { return JSON.parse(event.detail.data); } catch (e) { return null; }
+  }
+
+  line.addEventListener("sse:conversation.typing", function (event) {
+    var e = read(event);
+    if (!e || e.conversation_id !== id || !e.data || e.data.actor !== "contact") { return; }
+    if (!e.data.typing) { hide(); return; }
+    line.hidden = false;
+    clearTimeout(timer);
+    timer = setTimeout(hide, 8000);
+  });
+  line.addEventListener("sse:message.created", function (event) {
+    var e = read(event);
+    if (e && e.conversation_id === id && e.data && e.data.direction === "incoming") { hide(); }
+  });
+})();
