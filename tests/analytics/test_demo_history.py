@@ -55,9 +55,12 @@ async def test_demo_history_fills_every_measure(
         "bot_deflection_rate",
         "handoffs",
         "next_response_p50_s",
+        "utilization",
+        "occupancy",
     ):
         assert totals[name], name
     assert {g["key"] for g in report["groups"]} == {"eu", "cn", "latam"}
+    assert 0 < totals["utilization"] <= 1 and 0 < totals["occupancy"] <= 1
     heat = (await client.get("/api/v1/analytics/heatmap", headers=tenant.headers)).json()
     # Customers write in their own daytime: far more at 14:00 local than at 04:00.
     by_hour = [sum(row[h] for row in heat["matrix"]) for h in range(24)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from meridian.agents.models import Agent, AgentTeam
 from meridian.analytics import rollups
 from meridian.analytics.dimensions import hour_of_week, team_calendar
 from meridian.analytics.facts import Fact, fold
-from meridian.analytics.models import ReportEvent, ReportFact
+from meridian.analytics.models import ReportAgentDay, ReportEvent, ReportFact
 from meridian.contacts.models import Contact
 from meridian.conversations.models import Conversation
 from meridian.conversations.service import next_number
@@ -193,8 +193,41 @@ async def seed_demo_history(db: Database, workspace_id: uuid.UUID, *, days: int 
             with session.no_autoflush:
                 facts.append(await _write(session, workspace_id, story, teams))
         await rollups.append(session, workspace_id, rollups.totals(facts), compacted=True)
+        slots = select(Agent.id, Agent.max_concurrent).where(Agent.workspace_id == workspace_id)
+        capacity: dict[uuid.UUID, int] = {agent: n for agent, n in await session.execute(slots)}
+        session.add_all(_agent_days(workspace_id, stories, capacity, rng))
         await session.commit()
     return len(facts)
+
+
+def _agent_days(
+    workspace_id: uuid.UUID, stories: list[Story], capacity: dict[uuid.UUID, int], rng: random.Random
+) -> list[ReportAgentDay]:
+    """Sampled agent time as the occupancy job would have written it: a shift on the days
+    an agent took conversations, busier and more loaded the more they took."""
+    taken: dict[tuple[uuid.UUID, Any], int] = {}
+    for story in stories:
+        if story.agent_id is not None:
+            key = (story.agent_id, story.created.astimezone(UTC).date())
+            taken[key] = taken.get(key, 0) + 1
+    rows = []
+    for (agent_id, day), count in sorted(taken.items(), key=lambda item: (str(item[0][0]), item[0][1])):
+        slots = max(1, capacity.get(agent_id, 10))
+        online = rng.randint(6 * 3600, 8 * 3600) // 60 * 60
+        busy = int(online * min(0.95, 0.45 + 0.08 * count + rng.uniform(0, 0.1)))
+        carried = min(slots * 0.9, 1.0 + 0.3 * count + rng.uniform(0, 0.5))
+        rows.append(
+            ReportAgentDay(
+                workspace_id=workspace_id,
+                agent_id=agent_id,
+                day=day,
+                online_s=online,
+                busy_s=busy,
+                load_s=int(busy * carried),
+                capacity_s=online * slots,
+            )
+        )
+    return rows
 
 
 def _close_all_but_a_handful(stories: list[Story], rng: random.Random) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -222,3 +223,31 @@ class CsatSurvey(IdMixin, WorkspaceScoped, Base):
     reply_conversation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     source: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class ReportAgentDay(WorkspaceScoped, Base):
+    """Sampled agent time per UTC day (analytics/occupancy.py), for utilization and
+    occupancy against capacity: seconds online, seconds online with at least one open
+    assigned conversation, conversation-seconds carried, and capacity-seconds offered.
+    """
+
+    __tablename__ = "report_agent_days"
+    __table_args__ = (PrimaryKeyConstraint("workspace_id", "agent_id", "day"),)
+
+    agent_id: Mapped[uuid.UUID] = mapped_column()
+    day: Mapped[date] = mapped_column(Date)
+    online_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    busy_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    load_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    capacity_s: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportOccupancyClock(Base):
+    """When each workspace's agents were last sampled: the next sample counts the time since."""
+
+    __tablename__ = "report_occupancy_clock"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    sampled_at: Mapped[datetime]

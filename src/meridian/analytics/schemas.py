@@ -48,6 +48,13 @@ class Measures(BaseModel):
     bot_deflection_rate: float | None
     handoffs: int
     handoff_rate: float | None
+    # Agent time (analytics/occupancy.py): only the team, agent and region filters apply.
+    online_s: int = 0
+    busy_s: int = 0
+    load_s: int = 0
+    capacity_s: int = 0
+    utilization: float | None = Field(default=None, description="busy_s / online_s")
+    occupancy: float | None = Field(default=None, description="load_s / capacity_s")
 
 
 class GroupOut(Measures):

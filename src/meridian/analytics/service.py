@@ -15,6 +15,7 @@ from meridian.agents.models import Agent
 from meridian.analytics.buckets import percentile
 from meridian.analytics.facts import Fact, contribution
 from meridian.analytics.measures import Sums, measures
+from meridian.analytics.occupancy import agent_days, ratios
 from meridian.analytics.periods import spans
 from meridian.analytics.query import GROUP_COLUMNS, all_of
 from meridian.analytics.rollups import ROLLUPS, histogram_from, histogram_sums
@@ -144,6 +145,38 @@ async def overview(
             if exact:
                 await exact_values(session, whole, ungrouped)
             total = ungrouped.get(None, Sums(values={} if exact else None))
+    # Agent time (analytics/occupancy.py): by agent or team, and in total; only the
+    # team, agent and region filters apply to it.
+    occupancy_by = q.group_by if q.group_by in ("agent", "team") else None
+    agent_time = await agent_days(
+        session,
+        workspace_id=q.workspace_id,
+        start=q.days.start,
+        end=q.days.end,
+        filters=q.filters,
+        group_by=occupancy_by,
+    )
+    if occupancy_by is not None:
+        known = {item["key"] for item in items}
+        missing = [key for key in agent_time if _key(key) not in known]
+        names.update(await labels(session, q.workspace_id, q.group_by, missing))
+        for key in missing:
+            items.append({"key": _key(key), "label": names.get(key, _key(key)), **measures(Sums(), q.basis)})
+        for item in items:
+            match = next((v for k, v in agent_time.items() if _key(k) == item["key"]), {})
+            item.update(ratios(match))
+        totals_time = await agent_days(
+            session,
+            workspace_id=q.workspace_id,
+            start=q.days.start,
+            end=q.days.end,
+            filters=q.filters,
+            group_by=None,
+        )
+    else:
+        totals_time = agent_time
+        for item in items:
+            item.update(ratios({}) if q.group_by else ratios(agent_time.get(None, {})))
     items.sort(key=lambda item: (-item["conversations"], item["key"] or ""))
     return {
         "since": q.days.since.isoformat(),
@@ -152,7 +185,7 @@ async def overview(
         "basis": q.basis,
         "filters": q.filters.as_query(),
         "percentiles": "exact" if exact else "approximate",
-        "totals": measures(total, q.basis),
+        "totals": {**measures(total, q.basis), **ratios(totals_time.get(None, {}))},
         "groups": items,
     }
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from meridian.analytics import occupancy
 from meridian.analytics.rollups import compact, workspaces_with_pending
+from meridian.core.clock import utcnow
 from meridian.db.engine import Database, get_database
 from meridian.jobs.app import job_app
 
@@ -32,3 +34,24 @@ async def compact_rollups(timestamp: int) -> int:
     if batches:
         log.info("compacted analytics rollups", extra={"batches": batches})
     return batches
+
+
+async def sample_all(db: Database) -> int:
+    """Sample every workspace's agents (one statement and transaction each)."""
+    async with db.session() as session:
+        workspaces = await occupancy.workspaces(session)
+    sampled = 0
+    for workspace_id in workspaces:
+        async with db.session() as session:
+            if await occupancy.sample(session, workspace_id=workspace_id, at=utcnow()):
+                sampled += 1
+            await session.commit()
+    return sampled
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="analytics-occupancy")
+@job_app.task(
+    name="meridian.analytics.sample_occupancy", queue="maintenance", queueing_lock="analytics-occupancy"
+)
+async def sample_occupancy(timestamp: int) -> int:
+    return await sample_all(get_database())

@@ -59,6 +59,9 @@ TILES = [
     ("reopen_rate", N_("Reopen rate"), "percent", "reopened_conversations"),
     ("bot_deflection_rate", N_("Bot deflection"), "percent", "bot_deflected"),
     ("handoffs", N_("Handoffs between regions"), "number", "handoffs"),
+    # Agent time, sampled each minute (analytics/occupancy.py); no conversations behind it.
+    ("utilization", N_("Agent utilization"), "percent", None),
+    ("occupancy", N_("Occupancy against capacity"), "percent", None),
 ]
 METRIC_LABELS = {metric: label for _, label, _, metric in TILES if metric}
 
