@@ -61,6 +61,9 @@ TIERS = ["standard"] * 8 + ["premium", "vip"]
 TAGS = ["shipping", "returns", "billing", "account"]
 
 
+DEMO_FIRST_RESPONSE_TARGET = timedelta(hours=1)
+
+
 @dataclass
 class Story:
     """One past conversation: its row values and the report events that tell it."""
@@ -118,6 +121,10 @@ def _story(
         first = start + timedelta(seconds=rng.lognormvariate(7.0, 0.9))
         story.events.append(("assigned", start, {}))
         story.events.append(("first_response", first, {}))
+        # The demo's SLA: a first answer within an hour of the team's opening, as the
+        # SLA job records it (met when answered, breached when the hour runs out).
+        due = start + DEMO_FIRST_RESPONSE_TARGET
+        story.events.append(("sla_met", first, {}) if first <= due else ("sla_breached", due, {}))
         if language in ("en", "ar") and rng.random() < 0.15:
             # Follow the sun: the next region picks it up.
             story.events.append(
