@@ -43,7 +43,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 bench: $(DEV_STAMP) assets
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 drills: $(DEV_STAMP)
 	$(BIN)/pytest -q -m drill tests/drills

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from meridian.auth.permissions import BUILTIN, PERMISSIONS
-from meridian.console.admin_roles import GROUP_LABELS, PERMISSION_LABELS
+from meridian.console.admin_roles import GROUP_LABELS
 from tests.factories import AgentHandle, Factory, Tenant
 
 # permission -> (method, path, body, success status, other permissions that also open it)
@@ -222,7 +222,6 @@ async def test_agents_access_cannot_reach_someone_more_powerful(
     assert moved.status_code == 200, moved.text
 
 
-def test_the_console_describes_every_catalog_permission() -> None:
-    assert set(PERMISSION_LABELS) == set(PERMISSIONS)
-    assert PERMISSION_LABELS == PERMISSIONS
+def test_the_console_names_every_permission_group() -> None:
+    # The descriptions themselves are translated from PERMISSIONS (tests/auth/test_permission_catalog.py).
     assert {name.split(".", 1)[0] for name in PERMISSIONS} == set(GROUP_LABELS)

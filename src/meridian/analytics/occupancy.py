@@ -25,8 +25,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.agents.models import Agent, AgentTeam
+from meridian.analytics.labels import key_text, labels
+from meridian.analytics.measures import Sums, measures
 from meridian.analytics.models import ReportAgentDay, ReportOccupancyClock
 from meridian.analytics.query import Filters
+from meridian.analytics.sources import ReportQuery
 
 # Samplers closer together than this count nothing (the later one leaves the clock
 # alone): several workers running the same minute's job add that minute once.
@@ -95,7 +98,38 @@ async def sample(session: AsyncSession, *, workspace_id: uuid.UUID, at: datetime
 
 
 async def workspaces(session: AsyncSession) -> list[uuid.UUID]:
-    return list(await session.scalars(text("SELECT id FROM workspaces ORDER BY id")))
+    """Workspaces with an agent to sample: at least one online, active agent.
+
+    A sample of any other workspace would count nothing, so idle tenants cost this one
+    query rather than a transaction each per minute (``stop_idle_clocks`` below keeps
+    the idle spell itself from being counted).
+    """
+    return list(
+        await session.scalars(
+            text(
+                "SELECT DISTINCT workspace_id FROM agents"
+                " WHERE availability = 'online' AND deactivated_at IS NULL ORDER BY workspace_id"
+            )
+        )
+    )
+
+
+async def stop_idle_clocks(session: AsyncSession) -> None:
+    """Forget the clock of every workspace nobody is online in.
+
+    Such a workspace is not sampled, so its clock would stand still and the first sample
+    after the idle spell would credit the agent who just came online with the whole
+    ``MAX_STEP``. Without a clock that sample only starts it again: at most a minute is
+    missed, never invented. Only workspaces that just went idle have a row to delete,
+    so an idle tenant costs nothing here after its first minute. The caller commits.
+    """
+    await session.execute(
+        text(
+            "DELETE FROM report_occupancy_clock c WHERE NOT EXISTS ("
+            " SELECT 1 FROM agents a WHERE a.workspace_id = c.workspace_id"
+            " AND a.availability = 'online' AND a.deactivated_at IS NULL)"
+        )
+    )
 
 
 def ratios(sums: dict[str, int]) -> dict[str, Any]:
@@ -151,3 +185,54 @@ async def agent_days(
         m = row._mapping
         out[m["key"] if key is not None else None] = {name: int(m[name]) for name in OCCUPANCY_FIELDS}
     return out
+
+
+async def attach_agent_time(
+    session: AsyncSession, *, q: ReportQuery, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Add agent time to an overview's group items; returns the totals' agent time.
+
+    By agent or team, each item gets its group's figures, and a group with agent time
+    but no conversations is added with zero conversation measures. Under any other
+    grouping the items get zeros (agent time has no channel, language or tag); without
+    a grouping, the one item is the total. Only the team, agent and region filters apply.
+    """
+    by = q.group_by if q.group_by in ("agent", "team") else None
+    found = await agent_days(
+        session,
+        workspace_id=q.workspace_id,
+        start=q.days.start,
+        end=q.days.end,
+        filters=q.filters,
+        group_by=by,
+    )
+    if by is None:
+        whole = ratios(found.get(None, {}))
+        for item in items:
+            item.update(ratios({}) if q.group_by else whole)
+        return whole
+    by_key = {key_text(key): sums for key, sums in found.items()}
+    known = {item["key"] for item in items}
+    missing = [key for key in found if key_text(key) not in known]
+    names = await labels(session, q.workspace_id, by, missing)
+    for key in missing:
+        items.append(
+            {"key": key_text(key), "label": names.get(key, key_text(key)), **measures(Sums(), q.basis)}
+        )
+    for item in items:
+        item.update(ratios(by_key.get(item["key"], {})))
+    if by == "agent":
+        # Each agent's seconds are theirs alone, so the total is the sum of the groups.
+        totals = {name: sum(sums[name] for sums in found.values()) for name in OCCUPANCY_FIELDS}
+    else:
+        # An agent in two teams counts in each team but once in the total: read it again.
+        everyone = await agent_days(
+            session,
+            workspace_id=q.workspace_id,
+            start=q.days.start,
+            end=q.days.end,
+            filters=q.filters,
+            group_by=None,
+        )
+        totals = everyone.get(None, {})
+    return ratios(totals)

@@ -1,8 +1,7 @@
-"""Reports: the overview by group, time series, and the names behind the keys."""
+"""Reports: the overview by group and time series (group names: labels.py)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Hashable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -11,11 +10,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meridian.agents.models import Agent
 from meridian.analytics.buckets import percentile
 from meridian.analytics.facts import Fact, contribution
+from meridian.analytics.labels import key_text, labels
 from meridian.analytics.measures import Sums, measures
-from meridian.analytics.occupancy import agent_days, ratios
+from meridian.analytics.occupancy import attach_agent_time
 from meridian.analytics.periods import spans
 from meridian.analytics.query import GROUP_COLUMNS, all_of
 from meridian.analytics.rollups import ROLLUPS, histogram_from, histogram_sums
@@ -29,8 +28,6 @@ from meridian.analytics.sources import (
     reads_facts,
     span_condition,
 )
-from meridian.inboxes.models import Inbox
-from meridian.teams.models import Team
 
 # Up to this many conversations in range, reports read the facts and percentiles are
 # exact; beyond it they read the rollups (histogram percentiles, within a few percent).
@@ -44,25 +41,6 @@ SERIES_COUNTERS = (
     "sla_met",
     "sla_breached",
 )
-
-
-async def labels(
-    session: AsyncSession, workspace_id: uuid.UUID, group_by: str | None, keys: list[Hashable]
-) -> dict[Hashable, str]:
-    """Display names for team, agent and inbox keys (other keys are their own label)."""
-    models: dict[str, Any] = {"team": Team, "agent": Agent, "inbox": Inbox}
-    model = models.get(group_by or "")
-    ids = [key for key in keys if isinstance(key, uuid.UUID)]
-    if model is None or not ids:
-        return {}
-    rows = await session.execute(
-        select(model.id, model.name).where(model.workspace_id == workspace_id, model.id.in_(ids))
-    )
-    return {ident: name for ident, name in rows}
-
-
-def _key(value: Hashable) -> str | None:
-    return None if value is None else str(value)
 
 
 async def exact_values(session: AsyncSession, q: ReportQuery, groups: dict[Hashable, Sums]) -> None:
@@ -131,7 +109,9 @@ async def overview(
     total = Sums(values={} if exact else None)
     items = []
     for key, sums in groups.items():
-        items.append({"key": _key(key), "label": names.get(key, _key(key)), **measures(sums, q.basis)})
+        items.append(
+            {"key": key_text(key), "label": names.get(key, key_text(key)), **measures(sums, q.basis)}
+        )
         if q.group_by != "tag":
             total.merge(sums)
     if q.group_by == "tag":
@@ -145,38 +125,8 @@ async def overview(
             if exact:
                 await exact_values(session, whole, ungrouped)
             total = ungrouped.get(None, Sums(values={} if exact else None))
-    # Agent time (analytics/occupancy.py): by agent or team, and in total; only the
-    # team, agent and region filters apply to it.
-    occupancy_by = q.group_by if q.group_by in ("agent", "team") else None
-    agent_time = await agent_days(
-        session,
-        workspace_id=q.workspace_id,
-        start=q.days.start,
-        end=q.days.end,
-        filters=q.filters,
-        group_by=occupancy_by,
-    )
-    if occupancy_by is not None:
-        known = {item["key"] for item in items}
-        missing = [key for key in agent_time if _key(key) not in known]
-        names.update(await labels(session, q.workspace_id, q.group_by, missing))
-        for key in missing:
-            items.append({"key": _key(key), "label": names.get(key, _key(key)), **measures(Sums(), q.basis)})
-        for item in items:
-            match = next((v for k, v in agent_time.items() if _key(k) == item["key"]), {})
-            item.update(ratios(match))
-        totals_time = await agent_days(
-            session,
-            workspace_id=q.workspace_id,
-            start=q.days.start,
-            end=q.days.end,
-            filters=q.filters,
-            group_by=None,
-        )
-    else:
-        totals_time = agent_time
-        for item in items:
-            item.update(ratios({}) if q.group_by else ratios(agent_time.get(None, {})))
+    # Agent time (analytics/occupancy.py): by agent or team, and in total.
+    agent_time = await attach_agent_time(session, q=q, items=items)
     items.sort(key=lambda item: (-item["conversations"], item["key"] or ""))
     return {
         "since": q.days.since.isoformat(),
@@ -185,7 +135,7 @@ async def overview(
         "basis": q.basis,
         "filters": q.filters.as_query(),
         "percentiles": "exact" if exact else "approximate",
-        "totals": {**measures(total, q.basis), **ratios(totals_time.get(None, {}))},
+        "totals": {**measures(total, q.basis), **agent_time},
         "groups": items,
     }
 

@@ -37,9 +37,12 @@ async def compact_rollups(timestamp: int) -> int:
 
 
 async def sample_all(db: Database) -> int:
-    """Sample every workspace's agents (one statement and transaction each)."""
+    """Sample each workspace with an agent online (one statement and transaction each);
+    idle workspaces cost only their share of the listing query."""
     async with db.session() as session:
         workspaces = await occupancy.workspaces(session)
+        await occupancy.stop_idle_clocks(session)
+        await session.commit()
     sampled = 0
     for workspace_id in workspaces:
         async with db.session() as session:

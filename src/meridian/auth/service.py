@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -51,6 +51,9 @@ class Principal:
     # (None: no limit). Conversations outside them are not found, see conversations.service.
     limit_team_ids: frozenset[uuid.UUID] | None = None
     limit_inbox_ids: frozenset[uuid.UUID] | None = None
+    # Set when the caller came with an API token that expires: a token may not mint one
+    # that outlives it, or a short-lived token would be a way to a permanent one.
+    token_expires_at: datetime | None = None
 
     @property
     def sees_all(self) -> bool:
@@ -191,4 +194,4 @@ async def principal_from_token(session: AsyncSession, token: str) -> Principal |
     # row on every request of a busy script would not tell them more. The caller commits.
     if row.last_used_at is None or row.last_used_at <= now - LAST_USED_PRECISION:
         row.last_used_at = now
-    return await _principal_for(session, agent)
+    return replace(await _principal_for(session, agent), token_expires_at=row.expires_at)

@@ -4,6 +4,7 @@ Only a token's SHA-256 is stored (auth/service.py); the secret exists in the ans
 mints it and nowhere else. A token acts as its agent with the agent's current role and
 permissions, so it needs no scopes of its own to be safe: deactivating the agent or
 changing their role applies to every token at once. Minting and revoking are audited.
+A token that expires mints only tokens expiring no later than itself.
 """
 
 from __future__ import annotations
@@ -73,6 +74,19 @@ async def mint_token(*, session: AsyncSession, principal: Principal, data: Token
         raise _invalid("/expires_at", "expires_at must be in the future", "token_expiry_past")
     if data.expires_at is not None and data.expires_at > now + MAX_LIFETIME:
         raise _invalid("/expires_at", "expires_at must be within ten years", "token_expiry_far")
+    limit = principal.token_expires_at
+    if limit is not None and (data.expires_at is None or data.expires_at > limit):
+        # A token that expires must not be a way to one that does not (or lives longer):
+        # what it mints ends no later than it does. Signed-in (session) callers have no limit.
+        raise ProblemError(
+            403,
+            "a token can only mint tokens that expire no later than itself",
+            errors=[
+                {"pointer": "/expires_at", "message": "must be no later than the calling token's expiry"}
+            ],
+            code="token_outlives_caller",
+            params={"max_expires_at": limit.isoformat()},
+        )
     agent = await session.scalar(
         select(Agent)
         .where(Agent.id == principal.agent_id, Agent.workspace_id == principal.workspace_id)

@@ -29,8 +29,8 @@ from meridian.teams.service import list_teams
 
 router = APIRouter(prefix="/admin/roles", include_in_schema=False)
 
-# The catalog's groups and descriptions in the console's catalogs (auth/permissions.py
-# keeps the English for the API; tests/roles checks both name the same permissions).
+# The catalog's groups, for the console's catalogs. The descriptions are marked where
+# they are written (auth/permissions.py) and translated when the form renders.
 GROUP_LABELS = {
     "conversations": N_("Conversations"),
     "contacts": N_("Contacts"),
@@ -46,37 +46,6 @@ GROUP_LABELS = {
     "agents": N_("Agents"),
     "roles": N_("Roles"),
     "console": N_("Console"),
-}
-PERMISSION_LABELS = {
-    "conversations.view_all": N_("See every conversation, not only their own, their teams' and the queue"),
-    "conversations.reply": N_("Write replies and notes"),
-    "conversations.assign": N_("Assign conversations and change their status, team and priority"),
-    "contacts.merge": N_("Merge duplicate contacts"),
-    "contacts.manage": N_("Delete contacts and undo merges"),
-    "contacts.export": N_("Export a contact's data (DSAR) and read privacy requests"),
-    "contacts.erase": N_("Erase a contact and read privacy requests"),
-    "kb.edit": N_("Write and edit knowledge base drafts"),
-    "kb.publish": N_("Publish knowledge base articles"),
-    "kb.manage": N_("Create and rename knowledge base categories"),
-    "canned.manage": N_("Create and edit canned responses"),
-    "automations.manage": N_("Create, edit and dry-run automation rules and macros"),
-    "translation.glossary": N_("Edit the translation glossary"),
-    "analytics.view": N_("See workspace reports and exports"),
-    "audit.view": N_("Read and verify the audit log"),
-    "privacy.view": N_("See retention policies, redaction and consent keyword settings"),
-    "privacy.manage": N_("Change retention policies, redaction and consent keywords"),
-    "residency.manage": N_("Move contacts between data regions"),
-    "settings.manage": N_(
-        "Change workspace, translation and help center settings, inboxes and their WhatsApp "
-        "templates, teams, SLA policies, system messages and the bot"
-    ),
-    "agents.manage": N_("Invite agents (with the agent role)"),
-    "agents.edit": N_("Change other agents' teams, skills, languages, capacity and availability"),
-    "agents.access": N_("Change agents' role, email, password and region access; deactivate agents"),
-    "roles.manage": N_("Create custom roles and give them to agents, never beyond one's own permissions"),
-    "console.admin": N_(
-        "Open the console's settings and privacy screens (each also needs its own permission)"
-    ),
 }
 
 
@@ -134,7 +103,7 @@ async def _form(
         in_use=in_use,
         groups=permission_groups(),
         group_labels=GROUP_LABELS,
-        permission_labels=PERMISSION_LABELS,
+        permission_labels=PERMISSIONS,
         teams=await list_teams(session, workspace_id=principal.workspace_id),
         inboxes=await list_inboxes(session, workspace_id=principal.workspace_id),
     )

@@ -48,12 +48,24 @@ def _forget_locks(session: Session, previous_transaction: SessionTransaction) ->
     session.info.pop(_LOCKED, None)
 
 
-async def lock_contact(session: AsyncSession, contact_id: uuid.UUID) -> None:
-    await session.execute(select(Contact.id).where(Contact.id == contact_id).with_for_update(key_share=True))
+async def lock_contact(session: AsyncSession, contact_id: uuid.UUID, *, skip_locked: bool = False) -> bool:
+    """Lock the contact's row; False only with ``skip_locked`` when another holds it."""
+    got = await session.scalar(
+        select(Contact.id).where(Contact.id == contact_id).with_for_update(key_share=True, skip_locked=skip_locked)
+    )
+    return got is not None or not skip_locked
 
 
-async def lock_conversation(session: AsyncSession, conversation_id: uuid.UUID) -> Conversation | None:
-    """The conversation, row-locked ``FOR UPDATE`` after its contact; None if it is gone.
+async def lock_conversation(
+    session: AsyncSession, conversation_id: uuid.UUID, *, skip_locked: bool = False
+) -> Conversation | None:
+    """The conversation, row-locked ``FOR UPDATE`` after its contact; None if it is gone,
+    or, with ``skip_locked``, if another transaction holds either row right now.
+
+    ``skip_locked`` is for work that holds other locks and can come back later (draining
+    a queue while the agents it assigned stay locked): it never waits, so it can never
+    close a circle of waits with a transaction that holds this customer and wants one of
+    those agents.
 
     Once locked, the rows stay locked until the transaction ends, and nobody else can
     change them meanwhile: the next call in the same transaction (the dispatcher runs
@@ -79,12 +91,13 @@ async def lock_conversation(session: AsyncSession, conversation_id: uuid.UUID) -
             break
         # A merge moves conversations to another contact while it holds both contacts;
         # once ours is locked no merge can move it, so read again until they agree.
-        await lock_contact(session, contact_id)
+        if not await lock_contact(session, contact_id, skip_locked=skip_locked):
+            return None
         locked.add(contact_id)
     conversation = await session.scalar(
         select(Conversation)
         .where(Conversation.id == conversation_id)
-        .with_for_update()
+        .with_for_update(skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     )
     if conversation is not None:

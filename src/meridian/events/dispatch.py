@@ -70,25 +70,28 @@ def load_subscribers() -> None:
     import_all("subscribers")
 
 
-# Objects a dispatcher session loaded, kept alive until it ends: the identity map holds
-# only weak references, so the inbox, team, workspace and contact rows that every
-# subscriber of every event reads were garbage-collected between two ``session.get``
-# calls and read again (about thirty extra queries per inbound message).
-_PINNED = "meridian.dispatch.pinned"
+def _pin_loaded(session: AsyncSession) -> list[object]:
+    """Keep every object ``session`` loads alive until the session ends.
 
+    The identity map holds only weak references, so the inbox, team, workspace and
+    contact rows that every subscriber of every event reads were garbage-collected
+    between two ``session.get`` calls and read again (about thirty extra queries per
+    inbound message). The listener is on this one session, not on every ``Session``.
+    """
+    pinned: list[object] = []
 
-@orm_event.listens_for(Session, "loaded_as_persistent")
-def _pin(session: Session, instance: object) -> None:
-    pinned = session.info.get(_PINNED)
-    if pinned is not None:
+    def pin(_session: Session, instance: object) -> None:
         pinned.append(instance)
+
+    orm_event.listen(session.sync_session, "loaded_as_persistent", pin)
+    return pinned
 
 
 async def dispatch_batch(db: Database, *, limit: int = 50) -> int:
     """Handle up to ``limit`` due events; returns how many were claimed."""
     now = utcnow()
     async with db.session() as session:
-        session.info[_PINNED] = []
+        _pin_loaded(session)
         events = list(
             await session.scalars(
                 select(DomainEvent)

@@ -172,12 +172,24 @@ def notice_values(
         return {
             "time": format_skeleton("Hm", local, locale=locale),
             "day": day,
-            "zone": get_timezone_location(zone, locale=locale),
+            "zone": zone_label(zone, locale),
             "your_time": zone_is_customers,
             "opening": opening,
         }
 
     return values
+
+
+def zone_label(zone: ZoneInfo, locale: Locale) -> str:
+    """The zone named by its city in the reader's language: "Berlin", "Ciudad de México".
+
+    CLDR's location format wraps the city in the country and the locale's "time" word,
+    which nests badly inside the notice's own parentheses ("bis 09:00 Uhr (Deutschland
+    (Berlin) (Ortszeit))"); the city alone names the clock without the clutter.
+    """
+    if zone.key in ("UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT"):
+        return "UTC"
+    return get_timezone_location(zone, locale=locale, return_city=True)
 
 
 def render_notice(

@@ -40,6 +40,8 @@ LEARNED_SKILLS = ("senior",)
 # Customer tiers that jump the queue when capacity frees up.
 VIP_TIERS = ("vip", "premium", "platinum", "enterprise")
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+# How often a decision may find its chosen agent taken before it locks them all.
+CLAIM_TRIES = 5
 
 
 async def _intent_skills(
@@ -133,6 +135,7 @@ async def route_conversation(
     only_if_assigned: bool = False,
     notify: bool = True,
     at: datetime | None = None,
+    skip_locked: bool = False,
 ) -> Decision | None:
     """Decide and apply who owns ``conversation_id``; None when it needs no routing.
 
@@ -140,10 +143,13 @@ async def route_conversation(
     triggers for the same conversation (its row is locked first) assign it once.
     ``from_agent_id`` / ``from_team_id`` move it away from that agent / team, and
     only while it is still theirs (someone may have taken it meanwhile).
+
+    Locks, in the one order (conversations/locks.py): the contact, the conversation,
+    then the one agent it goes to (``_decide_and_claim``), never the others.
     """
     at = at or utcnow()
     # Contact, then conversation: the one lock order (conversations/locks.py).
-    conversation = await lock_conversation(session, conversation_id)
+    conversation = await lock_conversation(session, conversation_id, skip_locked=skip_locked)
     if conversation is None or conversation.status != "open":
         return None
     if from_agent_id is not None and conversation.assignee_id != from_agent_id:
@@ -170,13 +176,56 @@ async def route_conversation(
         exclude_team_ids=exclude_team_ids,
         only_team_ids=frozenset({within_team_id} if within_team_id else ()),
     )
-    teams = await directory.teams_of(session, conversation.workspace_id)
-    agents = await directory.agents_of(session, conversation.workspace_id)
-    decision = decide(need, teams, agents, at)
+    decision = await _decide_and_claim(session, conversation.workspace_id, need, at)
     if only_if_assigned and decision.outcome != "assigned":
         return decision
     await _apply(session, conversation, contact, decision, trigger=trigger, at=at, notify=notify)
     return decision
+
+
+async def _decide_and_claim(
+    session: AsyncSession, workspace_id: uuid.UUID, need: Need, at: datetime
+) -> Decision:
+    """Decide on agents read without locks, then lock the chosen agent and decide again
+    with its fresh numbers; the decision stands once the locked agent still wins.
+
+    Locking every candidate for every decision made all routing in a workspace take
+    turns (and deadlock under load); now two decisions wait on each other only when
+    they want the same agent. ``directory.lock_agent`` says why the recount under the
+    lock cannot oversubscribe anyone.
+
+    An agent that lost (someone took its last slot, it went offline, or its fresh load
+    ranks it below another) is let go at once: its lock is taken in a savepoint rolled
+    back before the next try, so a decision holds one agent lock at a time and two
+    deciders never hold one agent each while waiting for the other's.
+    """
+    teams = await directory.teams_of(session, workspace_id)
+    views = {a.id: a for a in await directory.agents_of(session, workspace_id)}
+    decision = decide(need, teams, list(views.values()), at)
+    for _ in range(CLAIM_TRIES):
+        if decision.agent_id is None:
+            return decision
+        chosen = views[decision.agent_id]
+        savepoint = await session.begin_nested()
+        fresh = await directory.lock_agent(session, chosen)
+        if fresh is None:
+            del views[chosen.id]
+        else:
+            views[chosen.id] = fresh
+        again = decide(need, teams, list(views.values()), at)
+        if fresh is not None and again.agent_id == chosen.id:
+            await savepoint.commit()  # RELEASE SAVEPOINT: the lock stays until our commit
+            return again
+        await savepoint.rollback()
+        decision = again
+    if decision.agent_id is None:
+        return decision
+    # Lost the race CLAIM_TRIES times in a row: a burst is assigning in this workspace
+    # right now. Queueing would strand a customer for up to a minute while agents may
+    # have room, so decide the old way instead: lock every candidate (in id order) and
+    # count under the locks. Slow, but rare and always right.
+    agents = await directory.agents_of(session, workspace_id, lock=True)
+    return decide(need, teams, agents, at)
 
 
 async def _apply(
@@ -325,8 +374,17 @@ async def drain_queue(
     )
     assigned = 0
     for conversation_id in ids:
+        # skip_locked: each assignment keeps its agent locked until our commit, so
+        # waiting here for a customer someone else holds (ingest, a subscriber that may
+        # want one of those agents) could deadlock. Such a conversation is being worked
+        # on right now; its own event or the next pass routes it.
         decision = await route_conversation(
-            session=session, conversation_id=conversation_id, trigger="queue", notify=False, at=at
+            session=session,
+            conversation_id=conversation_id,
+            trigger="queue",
+            notify=False,
+            at=at,
+            skip_locked=True,
         )
         assigned += decision is not None and decision.outcome == "assigned"
     return assigned
