@@ -51,7 +51,9 @@ def _forget_locks(session: Session, previous_transaction: SessionTransaction) ->
 async def lock_contact(session: AsyncSession, contact_id: uuid.UUID, *, skip_locked: bool = False) -> bool:
     """Lock the contact's row; False only with ``skip_locked`` when another holds it."""
     got = await session.scalar(
-        select(Contact.id).where(Contact.id == contact_id).with_for_update(key_share=True, skip_locked=skip_locked)
+        select(Contact.id)
+        .where(Contact.id == contact_id)
+        .with_for_update(key_share=True, skip_locked=skip_locked)
     )
     return got is not None or not skip_locked
 
