@@ -198,14 +198,18 @@ async def attach_agent_time(
     a grouping, the one item is the total. Only the team, agent and region filters apply.
     """
     by = q.group_by if q.group_by in ("agent", "team") else None
-    found = await agent_days(
-        session,
-        workspace_id=q.workspace_id,
-        start=q.days.start,
-        end=q.days.end,
-        filters=q.filters,
-        group_by=by,
-    )
+
+    async def days(group_by: str | None) -> dict[Hashable, dict[str, int]]:
+        return await agent_days(
+            session,
+            workspace_id=q.workspace_id,
+            start=q.days.start,
+            end=q.days.end,
+            filters=q.filters,
+            group_by=group_by,
+        )
+
+    found = await days(by)
     if by is None:
         whole = ratios(found.get(None, {}))
         for item in items:
@@ -226,13 +230,5 @@ async def attach_agent_time(
         totals = {name: sum(sums[name] for sums in found.values()) for name in OCCUPANCY_FIELDS}
     else:
         # An agent in two teams counts in each team but once in the total: read it again.
-        everyone = await agent_days(
-            session,
-            workspace_id=q.workspace_id,
-            start=q.days.start,
-            end=q.days.end,
-            filters=q.filters,
-            group_by=None,
-        )
-        totals = everyone.get(None, {})
+        totals = (await days(None)).get(None, {})
     return ratios(totals)
