@@ -13,7 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.analytics.models import ReportAgentDay, ReportOccupancyClock
-from meridian.analytics.occupancy import MAX_STEP, sample, stop_idle_clocks, workspaces
+from meridian.analytics.occupancy import MAX_STEP, agent_days, sample, stop_idle_clocks, workspaces
+from meridian.analytics.query import Filters
 from meridian.analytics.tasks import sample_all
 from meridian.db.engine import Database
 from tests.analytics.helpers import drain, incoming
@@ -193,3 +194,56 @@ async def test_agent_time_by_team_agent_other_and_none(
         assert grouped["groups"]
         for group in grouped["groups"]:  # type: ignore[attr-defined]
             assert figures(group) == (everyone if grouped["group_by"] is None else nothing)
+
+
+async def test_an_inbox_limit_keeps_the_agent_time_of_its_teams_only(db: Database) -> None:
+    """Agents are not tied to inboxes: a reader limited to some inboxes sees the agent
+    time of the teams those inboxes route to, not everyone's (it did before)."""
+    factory = Factory(db)
+    tenant = await factory.tenant("Inbox limit")
+    ws = tenant.workspace_id
+    ana = (await factory.agent(tenant, name="Ana")).id
+    bo = (await factory.agent(tenant, name="Bo")).id
+    red, blue = await factory.team(tenant, name="Red"), await factory.team(tenant, name="Blue")
+    red_inbox, _ = await factory.inbox(tenant, name="Red desk", team_id=red)
+    loose_inbox, _ = await factory.inbox(tenant, name="No team")
+    today = datetime.now(UTC).date()
+    async with db.session() as session:
+        for agent, seconds in ((ana, 100), (bo, 200)):
+            session.add(
+                ReportAgentDay(
+                    workspace_id=ws,
+                    agent_id=agent,
+                    day=today,
+                    online_s=seconds,
+                    busy_s=0,
+                    load_s=0,
+                    capacity_s=0,
+                )
+            )
+        await session.execute(
+            text("INSERT INTO agent_teams (agent_id, team_id) VALUES (:a, :r), (:b, :bl)"),
+            {"a": ana, "b": bo, "r": red, "bl": blue},
+        )
+        await session.commit()
+
+    async def online(
+        within_inbox_ids: frozenset[uuid.UUID] | None = None,
+        within_team_ids: frozenset[uuid.UUID] | None = None,
+    ) -> dict[object, int]:
+        async with db.session() as session:
+            found = await agent_days(
+                session,
+                workspace_id=ws,
+                start=today,
+                end=today + timedelta(days=1),
+                filters=Filters(within_inbox_ids=within_inbox_ids, within_team_ids=within_team_ids),
+                group_by="agent",
+            )
+        return {key: sums["online_s"] for key, sums in found.items()}
+
+    assert await online() == {ana: 100, bo: 200}
+    assert await online(within_inbox_ids=frozenset({red_inbox})) == {ana: 100}
+    assert await online(within_inbox_ids=frozenset({loose_inbox})) == {}
+    # With a team limit too, both apply.
+    assert await online(within_inbox_ids=frozenset({red_inbox}), within_team_ids=frozenset({blue})) == {}

@@ -30,6 +30,7 @@ from meridian.analytics.measures import Sums, measures
 from meridian.analytics.models import ReportAgentDay, ReportOccupancyClock
 from meridian.analytics.query import Filters
 from meridian.analytics.sources import ReportQuery
+from meridian.inboxes.models import Inbox
 
 # Samplers closer together than this count nothing (the later one leaves the clock
 # alone): several workers running the same minute's job add that minute once.
@@ -152,7 +153,9 @@ async def agent_days(
     group_by: str | None,
 ) -> dict[Hashable, dict[str, int]]:
     """Summed seconds per agent, per team (an agent counts in each of their teams), or
-    in total (key None). Only the team, agent and region filters apply."""
+    in total (key None). Only the team, agent and region filters apply, and a role's
+    limits: agents are not tied to inboxes, so an inbox limit keeps the agents of the
+    teams those inboxes route to (none for an inbox without a team)."""
     d = ReportAgentDay
     key: Any = None
     sums = [func.coalesce(func.sum(getattr(d, name)), 0).label(name) for name in OCCUPANCY_FIELDS]
@@ -166,6 +169,17 @@ async def agent_days(
             )
         )
     teams = filters.within_team_ids
+    if filters.within_inbox_ids is not None:
+        # Without this, a reader limited to some inboxes saw every agent's time.
+        rows = await session.scalars(
+            select(Inbox.team_id).where(
+                Inbox.workspace_id == workspace_id,
+                Inbox.id.in_(filters.within_inbox_ids),
+                Inbox.team_id.is_not(None),
+            )
+        )
+        routed = frozenset(team for team in rows if team is not None)
+        teams = routed if teams is None else teams & routed
     if filters.team_id is not None:
         teams = frozenset({filters.team_id}) if teams is None else teams & {filters.team_id}
     if teams is not None:
