@@ -86,6 +86,39 @@ def bootstrap(url: str) -> tuple[str, str]:
     return asyncio.run(run())
 
 
+# The desk both ingestion benchmarks set up (here over HTTP, ingest_cpu.py in process):
+# one team of six online agents with room for everything, an API and a WhatsApp inbox.
+TEAM: dict[str, Any] = {"name": "Support", "languages": ["en", "es", "de"]}
+
+
+def agent_bodies(team_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "email": f"agent{n}-{uuid.uuid4().hex[:6]}@bench.meridian.test",
+            "name": f"Agent {n}",
+            "languages": ["en", "es", "de"],
+            "team_ids": [team_id],
+            "availability": "online",
+            "max_concurrent": 1000,
+        }
+        for n in range(6)
+    ]
+
+
+def inbox_bodies(team_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The API inbox, then the WhatsApp one."""
+    whatsapp = {
+        "phone_number_id": PHONE_NUMBER_ID,
+        "access_token": "bench-access-token",
+        "app_secret": APP_SECRET,
+        "verify_token": "bench-verify",
+    }
+    return (
+        {"name": "API", "channel": "api", "config": {}, "team_id": team_id},
+        {"name": "WhatsApp", "channel": "whatsapp", "config": whatsapp, "team_id": team_id},
+    )
+
+
 def setup(base: str, token: str) -> tuple[str, str]:
     # Generous timeout: a web process that is still loading its language models (which
     # holds the interpreter lock) answers nothing until it is done.
@@ -98,30 +131,10 @@ def setup(base: str, token: str) -> tuple[str, str]:
             data: dict[str, Any] = response.json()
             return data
 
-        team = post("/teams", {"name": "Support", "languages": ["en", "es", "de"]})
-        for n in range(6):
-            post(
-                "/agents",
-                {
-                    "email": f"agent{n}-{uuid.uuid4().hex[:6]}@bench.meridian.test",
-                    "name": f"Agent {n}",
-                    "languages": ["en", "es", "de"],
-                    "team_ids": [team["id"]],
-                    "availability": "online",
-                    "max_concurrent": 1000,
-                },
-            )
-        api_inbox = post("/inboxes", {"name": "API", "channel": "api", "config": {}, "team_id": team["id"]})
-        wa_config = {
-            "phone_number_id": PHONE_NUMBER_ID,
-            "access_token": "bench-access-token",
-            "app_secret": APP_SECRET,
-            "verify_token": "bench-verify",
-        }
-        wa = post(
-            "/inboxes",
-            {"name": "WhatsApp", "channel": "whatsapp", "config": wa_config, "team_id": team["id"]},
-        )
+        team = post("/teams", TEAM)
+        for body in agent_bodies(team["id"]):
+            post("/agents", body)
+        api_inbox, wa = [post("/inboxes", body) for body in inbox_bodies(team["id"])]
         # The first knowledge-base search loads the embedding model: measure memory with it.
         api.get("/kb/search", params={"q": "where is my order"}, timeout=120)
         return api_inbox["id"], wa["id"]

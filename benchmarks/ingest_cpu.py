@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 from benchmarks._common import record, start_database, use_data_dir
-from benchmarks.ingest import APP_SECRET, PHONE_NUMBER_ID, api_request, whatsapp_request
+from benchmarks.ingest import TEAM, agent_bodies, api_request, inbox_bodies, whatsapp_request
 
 
 async def measure(url: str, messages: int) -> dict[str, Any]:
@@ -68,29 +68,10 @@ async def measure(url: str, messages: int) -> dict[str, Any]:
             data: dict[str, Any] = response.json()
             return data
 
-        team = await post("/teams", {"name": "Support", "languages": ["en", "es", "de"]})
-        for n in range(6):
-            await post(
-                "/agents",
-                {
-                    "email": f"agent{n}-{uuid.uuid4().hex[:6]}@bench.meridian.test",
-                    "name": f"Agent {n}",
-                    "languages": ["en", "es", "de"],
-                    "team_ids": [team["id"]],
-                    "availability": "online",
-                    "max_concurrent": 1000,
-                },
-            )
-        api = await post("/inboxes", {"name": "API", "channel": "api", "config": {}, "team_id": team["id"]})
-        config = {
-            "phone_number_id": PHONE_NUMBER_ID,
-            "access_token": "bench-access-token",
-            "app_secret": APP_SECRET,
-            "verify_token": "bench-verify",
-        }
-        wa = await post(
-            "/inboxes", {"name": "WhatsApp", "channel": "whatsapp", "config": config, "team_id": team["id"]}
-        )
+        team = await post("/teams", TEAM)
+        for body in agent_bodies(team["id"]):
+            await post("/agents", body)
+        api, wa = [await post("/inboxes", body) for body in inbox_bodies(team["id"])]
 
         def build(n: int) -> tuple[str, dict[str, str], bytes]:
             if n % 2:

@@ -12,6 +12,7 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from meridian.attachments.service import fetch_attachment as fetch_one
 from meridian.channels.base import DeliveryError
+from meridian.core.backoff import doubling
 from meridian.db.engine import get_database
 from meridian.jobs.app import job_app
 
@@ -30,7 +31,7 @@ class VendorRetry(BaseRetryStrategy):
             return None
         if isinstance(exception, DeliveryError) and exception.permanent:
             return None
-        wait = random.uniform(1, min(BACKOFF_CAP_SECONDS, 2 ** (job.attempts + 1)))  # noqa: S311
+        wait = random.uniform(1, doubling(job.attempts + 2, base=1.0, cap=BACKOFF_CAP_SECONDS))  # noqa: S311
         if isinstance(exception, DeliveryError) and exception.retry_after:
             wait = max(wait, exception.retry_after)
         return RetryDecision(retry_in={"seconds": int(wait) + 1})

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meridian.channels.base import DeliveryError
 from meridian.channels.registry import get_adapter
+from meridian.core.backoff import doubling
 from meridian.core.clock import utcnow
 from meridian.db.engine import Database
 from meridian.deliveries import ratelimit
@@ -48,7 +49,7 @@ BACKOFF_CAP = 600.0
 
 def backoff_delay(attempt: int, retry_after: float | None) -> float:
     """Exponential backoff with full jitter; a vendor's Retry-After is a floor."""
-    delay = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
+    delay = random.uniform(0, doubling(attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP))  # noqa: S311
     return max(delay, retry_after or 0.0, 1.0)
 
 

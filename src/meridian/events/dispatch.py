@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from meridian.core.backoff import doubling
 from meridian.core.clock import utcnow
 from meridian.core.discovery import import_all
 from meridian.db.engine import Database
@@ -182,7 +183,8 @@ def _record(event: DomainEvent, handled: list[str], errors: list[str]) -> None:
         log.error("event dead-lettered", extra={"event_id": event.id, "error": event.last_error})
         event.dispatched_at = utcnow()
     else:
-        event.next_attempt_at = utcnow() + timedelta(seconds=min(300, 2**event.attempts))
+        wait = doubling(event.attempts + 1, base=1.0, cap=300.0)
+        event.next_attempt_at = utcnow() + timedelta(seconds=wait)
 
 
 class EventDispatcher:

@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack
 from procrastinate import App
 
 from meridian.channels.email.idle import IdleWatchers
+from meridian.core.backoff import doubling
 from meridian.db.engine import Database
 from meridian.deliveries.relay import OutboxRelay
 from meridian.events.dispatch import EventDispatcher
@@ -59,7 +60,7 @@ class Workers:
         resets once a run has lasted a minute.
         """
         loop = asyncio.get_running_loop()
-        delay = 1.0
+        failures = 0
         # A cancelled worker may finish its shutdown and return instead of raising: the
         # flag, not the CancelledError, is what ends the loop.
         while not self._stopping:
@@ -78,15 +79,14 @@ class Workers:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("job worker stopped on an error; starting it again", extra={"in_s": delay})
+                log.exception("job worker stopped on an error; starting it again")
             else:
                 if self._stopping:
                     return
-                log.warning("job worker stopped; starting it again", extra={"in_s": delay})
-            if loop.time() - started > 60:
-                delay = 1.0
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+                log.warning("job worker stopped; starting it again")
+            # A run that lasted a minute was a recovery: the next failure starts over.
+            failures = 1 if loop.time() - started > 60 else failures + 1
+            await asyncio.sleep(doubling(failures, base=1.0, cap=30.0))
 
     async def stop(self) -> None:
         self._stopping = True

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meridian.core.backoff import doubling
 from meridian.core.clock import utcnow
 from meridian.db.engine import get_database
 from meridian.jobs.app import job_app
@@ -30,7 +31,7 @@ def retry_delay(exc: TranslationError, attempt: int) -> timedelta:
     if isinstance(exc, QuotaExceeded):
         floor = QUOTA_RETRY
     else:
-        floor = timedelta(seconds=min(3600.0, 30.0 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2))  # noqa: S311
+        floor = timedelta(seconds=doubling(attempt, base=30.0, cap=3600.0) * random.uniform(0.8, 1.2))  # noqa: S311
     if exc.retry_after is not None:
         return max(floor, timedelta(seconds=exc.retry_after))
     return floor

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meridian.channels.email.adapter import EmailInboxConfig
 from meridian.channels.email.imap_poll import ImapCursor, ImapError, fetch_new
 from meridian.channels.email.service import receive_email
+from meridian.core.backoff import doubling
 from meridian.core.clock import utcnow
 from meridian.db.engine import Database
 from meridian.inboxes.models import Inbox
@@ -59,7 +60,7 @@ async def imap_inbox_ids(db: Database) -> list[uuid.UUID]:
 
 
 def backoff(failures: int) -> timedelta:
-    return timedelta(seconds=min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, failures - 1)))
+    return timedelta(seconds=doubling(failures, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS))
 
 
 def _due(status: dict[str, Any], now: datetime) -> bool:
